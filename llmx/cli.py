@@ -1,0 +1,28 @@
+"""The ``llmx`` command line: one command per module in ``llmx.commands``."""
+
+from __future__ import annotations
+
+import typer
+
+from llmx.commands import clean, diff, eval, extract, review
+
+app = typer.Typer(
+    name="llmx",
+    help="Grounded information extraction from Chinese news (programmes and metrics).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("extract")(extract.command)
+app.command("clean")(clean.command)
+app.command("eval")(eval.command)
+app.command("review")(review.command)
+app.command("diff")(diff.command)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

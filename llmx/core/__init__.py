@@ -1,0 +1,1 @@
+"""Data types shared by every stage of the pipeline."""

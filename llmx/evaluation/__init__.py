@@ -1,0 +1,1 @@
+"""Evals: gold annotations -> scoring -> reports (computing kept apart from rendering)."""

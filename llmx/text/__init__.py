@@ -1,0 +1,1 @@
+"""The text layer: load -> clean -> (script view) -> split sentences -> chunk."""
