@@ -1,22 +1,81 @@
-"""Python API: ``extract`` / ``aextract`` (engine being built, issue #2)."""
+"""Python API.
+
+    from llmx import extract
+    results = extract(["seeds/"], backend="rules")
+    for r in results:
+        for m in r.records("metrics"):
+            print(m["subject"], m["value"], m["unit"], r.doc_id, m["span"])
+
+Keyword arguments are :class:`llmx.config.Settings` fields (``base_url``, ``model``, ``mode``,
+``api_key``, ``concurrency``, ``max_tokens``, ``cache_dir``, ...); anything not given comes from
+the environment and config files, as for the CLI.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from llmx.core.documents import Document
+from llmx.config import load_settings
+from llmx.core.documents import Document, LoadProblem
 from llmx.core.results import DocResult
+from llmx.pipeline import Pipeline
+
+
+def _items(inputs: Iterable[str | Path | Document], max_bytes: int) -> Iterator[Document | LoadProblem]:
+    from llmx.text.loading import load_documents
+
+    paths: list[str | Path] = []
+    for item in inputs:
+        if isinstance(item, Document):
+            if paths:
+                yield from load_documents(paths, max_bytes=max_bytes)
+                paths = []
+            yield item
+        else:
+            paths.append(item)
+    if paths:
+        yield from load_documents(paths, max_bytes=max_bytes)
 
 
 async def aextract(
-    inputs: Iterable[str | Path | Document], *, task: str = "cooperation", **settings: Any
+    inputs: Iterable[str | Path | Document] | str | Path,
+    *,
+    task: str = "cooperation",
+    **settings: Any,
 ) -> list[DocResult]:
-    raise NotImplementedError
+    """Extract records from files, folders, globs, JSONL files or ``Document`` objects.
+
+    Returns one :class:`DocResult` per document, in input order. Files that cannot be read are
+    skipped (their problems are logged in no result); use the CLI for a per-file report.
+    """
+    if isinstance(inputs, str | Path):
+        inputs = [inputs]
+    config = load_settings({"task": task, **settings})
+    pipeline = Pipeline(config)
+    results: list[DocResult] = []
+    order: dict[str, int] = {}
+
+    def numbered() -> Iterator[Document | LoadProblem]:
+        for item in _items(inputs, config.max_bytes):
+            if isinstance(item, Document):
+                order.setdefault(item.id, len(order))
+            yield item
+
+    try:
+        await pipeline.run(numbered(), results.append)
+    finally:
+        await pipeline.aclose()
+    return sorted(results, key=lambda r: order.get(r.doc_id, len(order)))
 
 
 def extract(
-    inputs: Iterable[str | Path | Document], *, task: str = "cooperation", **settings: Any
+    inputs: Iterable[str | Path | Document] | str | Path,
+    *,
+    task: str = "cooperation",
+    **settings: Any,
 ) -> list[DocResult]:
-    raise NotImplementedError
+    """Synchronous wrapper of :func:`aextract` (not for use inside a running event loop)."""
+    return asyncio.run(aextract(inputs, task=task, **settings))

@@ -1,10 +1,152 @@
-"""`llmx extract` (engine being built)."""
+"""``llmx extract``: documents in, one grounded JSON line per document out.
+
+Exit codes: 0 every document done; 1 configuration or usage error; 3 some documents failed or
+could not be read (the rest were written; ``--retry-failed`` redoes the failed ones);
+130 interrupted (re-run the same command to resume).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
+EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130
 
-def command() -> None:
-    """Not yet implemented."""
-    raise typer.Exit(1)
+
+def command(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files, folders, globs, or JSONL files of {id, text}.")
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="JSONL output path ('-' for stdout).")
+    ] = "-",
+    backend: Annotated[
+        str | None, typer.Option(help="auto | llm | rules (auto: llm if an endpoint is set).")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable that holds the API key.")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="auto | tools | json_schema | json | md_json.")
+    ] = None,
+    task: Annotated[str | None, typer.Option(help="Task name (schemas/ + prompts/).")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per HTTP request.")] = None,
+    retries: Annotated[int | None, typer.Option(help="Transport retries per request.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the cache.")] = False,
+    no_clean: Annotated[
+        bool, typer.Option("--no-clean", help="Send the raw text (no boilerplate removal).")
+    ] = False,
+    keep_ungrounded: Annotated[
+        bool, typer.Option("--keep-ungrounded", help="Keep records that cannot be grounded.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Redo documents whose earlier result failed.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Extract grounded programmes and metrics from Chinese news documents."""
+    from rich.console import Console
+
+    from llmx.config import ConfigError, load_settings
+
+    err = Console(stderr=True)
+    overrides: dict[str, Any] = {
+        "backend": backend,
+        "base_url": base_url,
+        "model": model,
+        "api_key_env": api_key_env,
+        "mode": mode,
+        "task": task,
+        "concurrency": concurrency,
+        "max_tokens": max_tokens,
+        "timeout": timeout,
+        "max_retries": retries,
+        "cache_dir": cache_dir,
+        "cache": False if no_cache else None,
+        "clean": False if no_clean else None,
+        "keep_ungrounded": keep_ungrounded or None,
+    }
+    try:
+        settings = load_settings(overrides)
+        if settings.backend == "auto" and settings.effective_backend() == "rules":
+            err.print(
+                "llmx: no endpoint configured (set OPENAI_BASE_URL or --base-url, plus "
+                "LLMX_MODEL); using the built-in offline rules extractor",
+                highlight=False,
+            )
+        code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
+    except ConfigError as exc:
+        err.print(f"llmx: {exc}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+async def _run(settings: Any, inputs: list[str], output: str, retry_failed: bool,
+               quiet: bool, err: Any) -> int:
+    from llmx.output import ResultWriter
+    from llmx.pipeline import Pipeline
+    from llmx.progress import RunProgress
+    from llmx.text.loading import load_documents
+
+    pipeline = Pipeline(settings)
+    writer = ResultWriter(output, retry_failed=retry_failed)
+    progress = RunProgress(err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records))
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_signal() -> None:
+        nonlocal interrupted
+        interrupted = True
+        if main is not None:
+            main.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+    def sink(result: Any) -> None:
+        writer.write(result)
+        progress.advance(result)
+
+    summary = None
+    try:
+        with progress:
+            summary = await pipeline.run(
+                load_documents(inputs, max_bytes=settings.max_bytes),
+                sink,
+                skip=lambda doc_id: writer.should_skip(doc_id, retry_failed=retry_failed),
+                on_problem=progress.problem,
+            )
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        writer.close()
+        await pipeline.aclose()
+    if interrupted or summary is None:
+        done = len(writer.state.done) + len(writer.state.failed)
+        err.print(
+            f"llmx: interrupted; {done} documents are in {output}. "
+            "Re-run the same command to resume.",
+            highlight=False,
+        )
+        return EXIT_INTERRUPTED
+    progress.print_summary(summary, output)
+    return EXIT_PARTIAL if summary.docs_failed or summary.problems else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(typer.run(command))

@@ -1,0 +1,122 @@
+"""Settings, merged from (highest first): explicit overrides (CLI flags / API keyword
+arguments), environment variables, ``llmx.toml``, ``[tool.llmx]`` in ``pyproject.toml``, defaults.
+
+The API key is only ever read from an environment variable (``--api-key-env`` names which) or
+passed in code; it is held as a ``SecretStr`` and never written to output, cache or reports.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
+BackendName = Literal["auto", "llm", "rules"]
+
+# Environment variable -> setting. The standard OpenAI names work as users expect.
+_ENV = {
+    "OPENAI_BASE_URL": "base_url",
+    "LLMX_BASE_URL": "base_url",
+    "LLMX_MODEL": "model",
+    "OPENAI_MODEL": "model",
+    "LLMX_MODE": "mode",
+    "LLMX_BACKEND": "backend",
+    "LLMX_CONCURRENCY": "concurrency",
+    "LLMX_CACHE_DIR": "cache_dir",
+    "LLMX_TIMEOUT": "timeout",
+}
+
+
+class ConfigError(Exception):
+    """Settings are missing or invalid; the message says what to set."""
+
+
+class Settings(BaseModel):
+    """Everything a run needs. Field docs double as the reference for ``[tool.llmx]``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    task: str = "cooperation"
+    backend: BackendName = Field("auto", description="auto: llm if an endpoint is set, else rules")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. .../v1")
+    model: str | None = Field(None, description="model name sent to the endpoint")
+    api_key_env: str = Field("OPENAI_API_KEY", description="env var holding the API key")
+    api_key: SecretStr | None = Field(None, exclude=True, repr=False)
+    mode: Mode = Field("auto", description="structured-output mode; auto probes and falls back")
+    concurrency: int = Field(8, ge=1, le=1024, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds per HTTP request")
+    max_retries: int = Field(5, ge=0, description="transport retries (429, 5xx, timeouts)")
+    validation_retries: int = Field(2, ge=0, description="re-asks after schema-invalid output")
+    max_backoff: float = Field(60.0, gt=0, description="cap on one retry wait, seconds")
+    max_tokens: int = Field(4096, ge=1, description="completion token limit per request")
+    temperature: float = Field(0.0, ge=0, le=2)
+    chunk_chars: int = Field(1500, ge=200, description="max characters per chunk")
+    context_chars: int = Field(200, ge=0, description="previous-chunk tail shown as context")
+    show_quantities: bool = Field(
+        True, description="list the quantity mentions found in the chunk in the prompt"
+    )
+    clean: bool = Field(True, description="strip boilerplate/pinyin/duplicates before prompting")
+    keep_ungrounded: bool = Field(False, description="keep records that cannot be grounded")
+    cache: bool = Field(True, description="use the response cache")
+    cache_dir: Path = Field(Path(".llmx"), description="where cache.sqlite lives")
+    max_bytes: int = Field(20_000_000, ge=1, description="skip input files larger than this")
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get(self.api_key_env)
+
+    def effective_backend(self) -> Literal["llm", "rules"]:
+        if self.backend == "auto":
+            return "llm" if self.base_url or self.resolved_api_key() else "rules"
+        return self.backend
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to record in meta and reports (no secrets, paths as strings)."""
+        return self.model_dump(mode="json", exclude={"api_key"})
+
+
+def _file_settings(start: Path) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    pyproject = start / "pyproject.toml"
+    if pyproject.is_file():
+        data = tomllib.loads(pyproject.read_text("utf-8"))
+        merged.update(data.get("tool", {}).get("llmx", {}))
+    llmx_toml = start / "llmx.toml"
+    if llmx_toml.is_file():
+        data = tomllib.loads(llmx_toml.read_text("utf-8"))
+        merged.update(data.get("llmx", data))
+    return merged
+
+
+def _env_settings() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var, name in _ENV.items():
+        value = os.environ.get(var)
+        if value and name not in out:
+            out[name] = value
+    return out
+
+
+def load_settings(overrides: dict[str, Any] | None = None, *, cwd: Path | None = None) -> Settings:
+    """Merge every settings source; ``None`` overrides are ignored (flag not given)."""
+    merged: dict[str, Any] = {}
+    try:
+        merged.update(_file_settings(cwd or Path.cwd()))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read llmx settings file: {exc}") from exc
+    merged.update(_env_settings())
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    if isinstance(merged.get("api_key"), str):
+        merged["api_key"] = SecretStr(merged["api_key"])
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid llmx settings: {problems}") from None

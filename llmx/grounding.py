@@ -1,0 +1,232 @@
+"""Ground records in the source: find each quote and anchor in the text, compute spans in code.
+
+Offsets from a model are never trusted. For each record the quote (``evidence``) is located in
+the cleaned text -- exact first, then on a normalised view (traditional→simplified, full-width
+→half-width, whitespace ignored), then fuzzily (rapidfuzz) -- preferring the chunk the record
+came from; the anchor (``value_text`` / ``name``) is then located inside the quote. Spans are
+mapped back through the cleaning offset map so they index the document text as read, and the
+record's ``evidence`` / anchor text are replaced by the exact source slices.
+
+A record whose required anchor cannot be found is dropped (and counted in the warnings), or
+kept with ``grounding = "ungrounded"`` when the caller asks for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from llmx.core.documents import Chunk, CleanedText
+from llmx.quantities import find_quantities, parse_quantity
+from llmx.tasks import RecordSpec, Task
+from llmx.text.script import normalize_for_matching
+
+FUZZY_MIN_SCORE = 90.0
+_WS = re.compile(r"\s")
+_CLAUSE_END = "。！？!?；;\n"
+
+
+@dataclass(slots=True)
+class _View:
+    """A normalised, whitespace-free view of a string with a map back to its indices."""
+
+    text: str
+    index: list[int]
+
+    @classmethod
+    def of(cls, s: str) -> _View:
+        norm = normalize_for_matching(s)
+        keep = [i for i, ch in enumerate(norm) if not _WS.match(ch)]
+        return cls("".join(norm[i] for i in keep), keep)
+
+
+@dataclass(slots=True)
+class Grounder:
+    """Locates records of one document (built once per document)."""
+
+    cleaned: CleanedText
+    original: str
+    _view: _View = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._view = _View.of(self.cleaned.text)
+
+    # -- locating ----------------------------------------------------------------------------
+
+    def locate(
+        self, needle: str, lo: int, hi: int, *, fuzzy: bool = False
+    ) -> tuple[int, int, str] | None:
+        """Find ``needle`` in ``cleaned.text[lo:hi]``: (start, end, method) in cleaned coords."""
+        text = self.cleaned.text
+        if not needle or not needle.strip():
+            return None
+        pos = text.find(needle, lo, hi)
+        if pos >= 0:
+            return pos, pos + len(needle), "exact"
+        probe = _View.of(needle).text
+        if not probe:
+            return None
+        idx = self._view.index
+        # restrict the normalised view to [lo, hi)
+        vlo = _bisect_left(idx, lo)
+        vhi = _bisect_left(idx, hi)
+        vpos = self._view.text.find(probe, vlo, vhi)
+        if vpos >= 0:
+            return idx[vpos], idx[vpos + len(probe) - 1] + 1, "normalized"
+        if fuzzy and len(probe) >= 8 and vhi > vlo:
+            window = self._view.text[vlo:vhi]
+            hit = fuzz.partial_ratio_alignment(probe, window, score_cutoff=FUZZY_MIN_SCORE)
+            if hit is not None and hit.dest_end > hit.dest_start:
+                s, e = vlo + hit.dest_start, vlo + hit.dest_end - 1
+                return idx[s], idx[e] + 1, "fuzzy"
+        return None
+
+    def clause_around(self, start: int, end: int) -> tuple[int, int]:
+        """The clause (between sentence punctuation) that contains ``[start, end)``."""
+        text = self.cleaned.text
+        s = start
+        while s > 0 and text[s - 1] not in _CLAUSE_END:
+            s -= 1
+        e = end
+        while e < len(text) and text[e] not in _CLAUSE_END:
+            e += 1
+        if e < len(text):
+            e += 1
+        while s < e and text[s].isspace():
+            s += 1
+        return s, e
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.cleaned.span_to_original(start, end)
+
+    # -- one record --------------------------------------------------------------------------
+
+    def ground(
+        self, record: dict[str, Any], spec: RecordSpec, chunk: Chunk
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """(grounded record, None) or (None, reason it could not be grounded)."""
+        rec = dict(record)
+        hint_span = rec.pop("_span", None)
+        hint_evidence = rec.pop("_evidence_span", None)
+        quote = str(rec.get(spec.quote) or "")
+        anchor = str(rec.get(spec.anchor) or "")
+        whole = len(self.cleaned.text)
+
+        evidence: tuple[int, int, str] | None = None
+        if hint_evidence is not None:
+            s, e = chunk.start + hint_evidence[0], chunk.start + hint_evidence[1]
+            if self.cleaned.text[s:e] == quote:
+                evidence = (s, e, "exact")
+        if evidence is None:
+            evidence = self.locate(quote, chunk.start, chunk.end, fuzzy=True) or self.locate(
+                quote, 0, whole, fuzzy=True
+            )
+
+        span: tuple[int, int, str] | None = None
+        if hint_span is not None:
+            s, e = chunk.start + hint_span[0], chunk.start + hint_span[1]
+            if self.cleaned.text[s:e] == anchor:
+                span = (s, e, "exact")
+        if span is None and evidence is not None:
+            span = self.locate(anchor, evidence[0], evidence[1])
+        if span is None and spec.anchor_required and evidence is not None:
+            span = self._quantity_fallback(rec, evidence[0], evidence[1])
+        if span is None and spec.anchor_required:
+            # The quote was paraphrased: accept the anchor alone if it is unique in the chunk.
+            found = self.locate(anchor, chunk.start, chunk.end)
+            if found is not None and self.cleaned.text.count(
+                self.cleaned.text[found[0] : found[1]], chunk.start, chunk.end
+            ) == 1:
+                span = found
+                cs, ce = self.clause_around(found[0], found[1])
+                evidence = (cs, ce, "anchor_only")
+
+        if evidence is None and span is None:
+            return None, f"quote not found in source: {quote[:40]!r}"
+        if span is None and spec.anchor_required:
+            return None, f"{spec.anchor} not found in source: {anchor[:40]!r}"
+        if evidence is None:
+            assert span is not None
+            cs, ce = self.clause_around(span[0], span[1])
+            evidence = (cs, ce, "anchor_only")
+        if span is None:
+            span = (evidence[0], evidence[1], evidence[2])
+
+        ev_o = self.to_original(evidence[0], evidence[1])
+        sp_o = self.to_original(span[0], span[1])
+        rec[spec.quote] = self.original[ev_o[0] : ev_o[1]]
+        if spec.anchor_required or span[:2] != evidence[:2]:
+            rec[spec.anchor] = self.original[sp_o[0] : sp_o[1]]
+        rec["span"] = list(sp_o)
+        rec["evidence_span"] = list(ev_o)
+        methods = (evidence[2], span[2])
+        rec["grounding"] = next(
+            (m for m in ("anchor_only", "fuzzy", "normalized") if m in methods), "exact"
+        )
+        return rec, None
+
+    def _quantity_fallback(
+        self, rec: dict[str, Any], lo: int, hi: int
+    ) -> tuple[int, int, str] | None:
+        """The model rewrote the number (e.g. 三百二十 → 320): find the quantity by value."""
+        wanted = rec.get("value")
+        parsed = parse_quantity(str(rec.get("value_text") or ""))
+        if parsed is not None:
+            wanted = parsed.value
+        if wanted is None:
+            return None
+        candidates = [
+            q for q in find_quantities(self.cleaned.text[lo:hi]) if _same_number(q.value, wanted)
+        ]
+        if len(candidates) != 1:
+            return None
+        q = candidates[0]
+        return lo + q.start, lo + q.end, "normalized"
+
+
+def _same_number(a: float | None, b: Any) -> bool:
+    try:
+        return a is not None and abs(float(a) - float(b)) < 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
+def _bisect_left(seq: list[int], x: int) -> int:
+    lo, hi = 0, len(seq)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if seq[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def ground_chunk(
+    grounder: Grounder,
+    task: Task,
+    chunk: Chunk,
+    records: dict[str, list[dict[str, Any]]],
+    *,
+    keep_ungrounded: bool = False,
+) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Ground every record of a chunk. Returns (records by kind, warnings)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    warnings: list[str] = []
+    for kind, spec in task.records.items():
+        kept: list[dict[str, Any]] = []
+        for raw in records.get(kind) or []:
+            rec, why = grounder.ground(raw, spec, chunk)
+            if rec is not None:
+                kept.append(rec)
+                continue
+            warnings.append(f"ungrounded {kind[:-1] if kind.endswith('s') else kind}: {why}")
+            if keep_ungrounded:
+                flagged = {k: v for k, v in raw.items() if not k.startswith("_")}
+                flagged.update(span=None, evidence_span=None, grounding="ungrounded")
+                kept.append(flagged)
+        out[kind] = kept
+    return out, warnings

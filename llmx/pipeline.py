@@ -1,0 +1,238 @@
+"""The extraction pipeline: clean → chunk → call → ground → merge, for a stream of documents.
+
+Documents stream through a bounded window of concurrent tasks (memory stays flat however large
+the corpus); backend calls share one concurrency limit; each result is handed to the sink as
+soon as its document completes. A failure in one document becomes an error result, never a
+crashed run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from llmx._version import __version__
+from llmx.cache import ResponseCache
+from llmx.config import ConfigError, Settings
+from llmx.core.documents import Chunk, CleanedText, Document, LoadProblem
+from llmx.core.results import DocError, DocMeta, DocResult, Usage
+from llmx.grounding import Grounder, ground_chunk
+from llmx.merging import Merger
+from llmx.providers.base import Backend, ChunkOutput
+from llmx.tasks import Task, load_task
+from llmx.text.chunking import chunk_text
+from llmx.text.cleaning import clean
+
+_HAN = range(0x4E00, 0xA000)
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """Totals for one run (printed by the CLI, returned by the API)."""
+
+    backend: str
+    model: str | None
+    docs_ok: int = 0
+    docs_failed: int = 0
+    docs_skipped: int = 0
+    problems: list[LoadProblem] = field(default_factory=list)
+    records: dict[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    chunks: int = 0
+    cached_chunks: int = 0
+    warnings: int = 0
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+    mode_notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    def add(self, result: DocResult) -> None:
+        if result.status == "ok":
+            self.docs_ok += 1
+        else:
+            self.docs_failed += 1
+            etype = result.error.type if result.error else "unknown"
+            self.errors_by_type[etype] = self.errors_by_type.get(etype, 0) + 1
+        for kind in self.records:
+            self.records[kind] += len(result.records(kind))
+        self.usage.add(result.meta.usage)
+        self.chunks += result.meta.chunks
+        self.cached_chunks += result.meta.cached_chunks
+        self.warnings += len(result.meta.warnings)
+
+
+def make_backend(settings: Settings, cache: ResponseCache | None) -> Backend:
+    """The backend the settings ask for (``auto``: the LLM if an endpoint is configured)."""
+    if settings.effective_backend() == "rules":
+        from llmx.providers.rules import RulesBackend
+
+        return RulesBackend()
+    if not settings.model:
+        raise ConfigError(
+            "an endpoint is configured but no model: set LLMX_MODEL (or pass --model), "
+            "or use --backend rules"
+        )
+    from llmx.providers.openai_compat import LLMBackend
+
+    return LLMBackend(settings, cache)
+
+
+class Pipeline:
+    """Runs one task with one backend over documents."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: Backend | None = None,
+        task: Task | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.task = task or load_task(settings.task)
+        if cache is None and settings.cache and settings.effective_backend() == "llm":
+            cache = ResponseCache(settings.cache_dir / "cache.sqlite")
+        self.cache = cache
+        self.backend = backend or make_backend(settings, cache)
+        self._calls = asyncio.Semaphore(settings.concurrency)
+
+    # -- one document ------------------------------------------------------------------------
+
+    async def process(self, doc: Document) -> DocResult:
+        started = time.perf_counter()
+        meta = DocMeta(
+            backend=self.backend.name,
+            model=self.backend.model,
+            task=self.task.name,
+            prompt_version=self.task.prompt_version if self.backend.name == "llm" else None,
+            schema_version=self.task.schema_version,
+            chars_in=len(doc.text),
+            encoding=doc.encoding,
+            llmx_version=__version__,
+            warnings=list(doc.warnings),
+        )
+        result = DocResult(doc_id=doc.id, source=doc.source, task=self.task.name, meta=meta)
+        try:
+            await self._extract_into(doc, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one bad document never ends the run
+            result.status = "error"
+            result.error = DocError(type="internal", message=f"{type(exc).__name__}: {exc}")
+            for kind in self.task.records:
+                result.set_records(kind, [])
+        meta.elapsed_s = round(time.perf_counter() - started, 4)
+        return result
+
+    async def _extract_into(self, doc: Document, result: DocResult) -> None:
+        from llmx.providers.openai_compat import ChunkError
+
+        meta = result.meta
+        cleaned = clean(doc.text) if self.settings.clean else CleanedText.identity(doc.text)
+        meta.chars_clean = len(cleaned.text)
+        if not any(ord(ch) in _HAN for ch in cleaned.text[:20000]):
+            meta.warnings.append("no Chinese characters in the document")
+        limit = self.backend.max_chunk_chars
+        chunks = (
+            chunk_text(cleaned.text, max_chars=limit, context_chars=self.settings.context_chars)
+            if limit
+            else [Chunk(index=0, text=cleaned.text, start=0)]
+        )
+        meta.chunks = len(chunks)
+        outputs = await asyncio.gather(
+            *(self._call(chunk, doc) for chunk in chunks), return_exceptions=True
+        )
+        grounder = Grounder(cleaned, doc.text)
+        merger = Merger(self.task)
+        first_error: ChunkError | None = None
+        for chunk, out in zip(chunks, outputs, strict=True):
+            if isinstance(out, ChunkError):
+                meta.usage.add(out.usage)
+                meta.attempts += out.attempts
+                first_error = first_error or out
+                continue
+            if isinstance(out, BaseException):
+                raise out
+            meta.usage.add(out.usage)
+            meta.attempts += out.attempts
+            meta.cached_chunks += int(out.cached)
+            meta.mode = meta.mode or out.mode
+            meta.warnings.extend(out.warnings)
+            grounded, warnings = ground_chunk(
+                grounder, self.task, chunk, out.records,
+                keep_ungrounded=self.settings.keep_ungrounded,
+            )
+            meta.warnings.extend(warnings)
+            merger.add_chunk(grounded)
+        if first_error is not None:
+            # All or nothing per document: the finished chunks are cached, so a
+            # --retry-failed run pays only for the chunks that failed.
+            result.status = "error"
+            result.error = DocError(
+                type=first_error.type, message=str(first_error), retryable=first_error.retryable
+            )
+            for kind in self.task.records:
+                result.set_records(kind, [])
+            return
+        meta.warnings.extend(merger.warnings)
+        for kind, records in merger.result().items():
+            result.set_records(kind, records)
+
+    async def _call(self, chunk: Chunk, doc: Document) -> ChunkOutput:
+        async with self._calls:
+            return await self.backend.extract_chunk(self.task, chunk, doc)
+
+    # -- a stream of documents ---------------------------------------------------------------
+
+    async def run(
+        self,
+        items: Iterable[Document | LoadProblem],
+        sink: Callable[[DocResult], None],
+        *,
+        skip: Callable[[str], bool] = lambda _id: False,
+        on_problem: Callable[[LoadProblem], None] = lambda _p: None,
+    ) -> RunSummary:
+        """Process every document, handing each result to ``sink`` as it completes."""
+        started = time.perf_counter()
+        summary = RunSummary(
+            backend=self.backend.name,
+            model=self.backend.model,
+            records={k: 0 for k in self.task.records},
+        )
+        window = max(2, self.settings.concurrency * 2)
+        pending: set[asyncio.Task[DocResult]] = set()
+
+        def finish(done: set[asyncio.Task[DocResult]]) -> None:
+            for t in done:
+                result = t.result()
+                sink(result)
+                summary.add(result)
+
+        try:
+            for item in items:
+                if isinstance(item, LoadProblem):
+                    summary.problems.append(item)
+                    on_problem(item)
+                    continue
+                if skip(item.id):
+                    summary.docs_skipped += 1
+                    continue
+                pending.add(asyncio.ensure_future(self.process(item)))
+                if len(pending) >= window:
+                    done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
+                    finish(done)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
+                finish(done)
+        finally:
+            for t in pending:
+                t.cancel()
+            summary.mode_notes = list(getattr(self.backend, "mode_notes", []))
+            summary.elapsed_s = round(time.perf_counter() - started, 3)
+        return summary
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        if self.cache is not None:
+            self.cache.close()
