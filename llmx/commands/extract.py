@@ -8,6 +8,7 @@ could not be read (the rest were written; ``--retry-failed`` redoes the failed o
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -61,6 +62,8 @@ def command(
     from llmx.config import ConfigError, load_settings
 
     err = Console(stderr=True)
+    # instructor logs every failed attempt at ERROR; llmx reports failures itself, per document.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
     overrides: dict[str, Any] = {
         "backend": backend,
         "base_url": base_url,
