@@ -24,7 +24,9 @@ from llmx.core.results import DocResult
 from llmx.pipeline import Pipeline
 
 
-def _items(inputs: Iterable[str | Path | Document], max_bytes: int) -> Iterator[Document | LoadProblem]:
+def _items(
+    inputs: Iterable[str | Path | Document], max_bytes: int
+) -> Iterator[Document | LoadProblem]:
     from llmx.text.loading import load_documents
 
     paths: list[str | Path] = []

@@ -137,9 +137,13 @@ class Grounder:
         if span is None and spec.anchor_required:
             # The quote was paraphrased: accept the anchor alone if it is unique in the chunk.
             found = self.locate(anchor, chunk.start, chunk.end)
-            if found is not None and self.cleaned.text.count(
-                self.cleaned.text[found[0] : found[1]], chunk.start, chunk.end
-            ) == 1:
+            if (
+                found is not None
+                and self.cleaned.text.count(
+                    self.cleaned.text[found[0] : found[1]], chunk.start, chunk.end
+                )
+                == 1
+            ):
                 span = found
                 cs, ce = self.clause_around(found[0], found[1])
                 evidence = (cs, ce, "anchor_only")

@@ -58,7 +58,7 @@ class Merger:
                 span = tuple(rec["span"]) if rec.get("span") else None
                 if span is not None and span in self._seen_spans[kind]:
                     continue
-                self._seen_spans[kind].add(span)  # type: ignore[arg-type]
+                self._seen_spans[kind].add(span)
                 if spec.link and rec.get(spec.link) is not None:
                     target = local_to_global.get(str(rec[spec.link]))
                     if target is None:

@@ -54,7 +54,7 @@ class ResultWriter:
     """Append-only JSONL writer; ``path=None`` or ``"-"`` writes to stdout."""
 
     def __init__(self, path: str | Path | None, *, retry_failed: bool = False) -> None:
-        self.path = None if path in (None, "-") else Path(path)  # type: ignore[arg-type]
+        self.path = None if path is None or str(path) == "-" else Path(path)
         self.state = ResumeState()
         self._fh: IO[bytes]
         if self.path is None:

@@ -160,7 +160,10 @@ class Pipeline:
             meta.mode = meta.mode or out.mode
             meta.warnings.extend(out.warnings)
             grounded, warnings = ground_chunk(
-                grounder, self.task, chunk, out.records,
+                grounder,
+                self.task,
+                chunk,
+                out.records,
                 keep_ungrounded=self.settings.keep_ungrounded,
             )
             meta.warnings.extend(warnings)

@@ -69,7 +69,9 @@ class RunProgress:
 
     def print_summary(self, summary: RunSummary, output: str) -> None:
         table = Table(title="llmx extract", show_header=False, box=None, padding=(0, 1))
-        table.add_row("backend", f"{summary.backend}" + (f" ({summary.model})" if summary.model else ""))
+        table.add_row(
+            "backend", f"{summary.backend}" + (f" ({summary.model})" if summary.model else "")
+        )
         table.add_row(
             "documents",
             f"{summary.docs_ok} ok, {summary.docs_failed} failed, {summary.docs_skipped} "

@@ -17,9 +17,7 @@ def _field_docs(task: Task) -> dict[str, dict[str, str]]:
         annotation = task.response_model.model_fields[kind].annotation
         item = getattr(annotation, "__args__", (None,))[0]
         if isinstance(item, type) and issubclass(item, BaseModel):
-            docs[kind] = {
-                name: f.description or name for name, f in item.model_fields.items()
-            }
+            docs[kind] = {name: f.description or name for name, f in item.model_fields.items()}
     return docs
 
 

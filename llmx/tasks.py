@@ -160,9 +160,9 @@ def load_task(name: str = "cooperation") -> Task:
         except Exception as exc:
             raise TaskError(f"{examples_path}: example {i} does not fit the schema: {exc}") from exc
 
-    prompt_sources = [
-        (prompt_dir / f).read_text("utf-8") for f in ("system.j2", "user.j2")
-    ] + [json.dumps(examples, ensure_ascii=False, sort_keys=True)]
+    prompt_sources = [(prompt_dir / f).read_text("utf-8") for f in ("system.j2", "user.j2")] + [
+        json.dumps(examples, ensure_ascii=False, sort_keys=True)
+    ]
     schema_json = json.dumps(model.model_json_schema(), ensure_ascii=False, sort_keys=True)
     return Task(
         name=name,

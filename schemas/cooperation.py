@@ -32,7 +32,8 @@ class Programme(BaseModel):
     id: str = Field(description="本文内的编号，如 P1、P2；指标用它关联项目")
     name: str = Field(description="项目或活动名称，尽量用原文说法")
     donors: list[str] = Field(
-        default_factory=list, description="帮扶方/派出方：地区或单位，原文写法，如 广州市、惠阳区中医院"
+        default_factory=list,
+        description="帮扶方/派出方：地区或单位，原文写法，如 广州市、惠阳区中医院",
     )
     recipients: list[str] = Field(
         default_factory=list, description="受援方/接收方：地区或单位，原文写法，如 黔南州、贞丰县"
@@ -57,7 +58,9 @@ class Metric(BaseModel):
     )
     value_text: str = Field(description="原文中的数量表达，逐字摘录，如 320余人次")
     evidence: str = Field(description="包含该数量的原文句子或分句，逐字摘录")
-    programme: str | None = Field(default=None, description="所属项目的编号（如 P1），无法判断则为 null")
+    programme: str | None = Field(
+        default=None, description="所属项目的编号（如 P1），无法判断则为 null"
+    )
 
     @field_validator("value_text", "evidence")
     @classmethod

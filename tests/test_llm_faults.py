@@ -246,8 +246,14 @@ async def test_api_key_never_leaks(server: ScriptedServer, tmp_path: Path) -> No
     server.enqueue(Reply.error(401, message="bad key"))
     [r] = await run(server, api_key=secret, cache=True, cache_dir=tmp_path, mode="tools")
     server.enqueue(Reply.data(GOOD))
-    [ok] = await run(server, [Document(id="k", text=TEXT, source="k")], api_key=secret,
-                     cache=True, cache_dir=tmp_path, mode="tools")
+    [ok] = await run(
+        server,
+        [Document(id="k", text=TEXT, source="k")],
+        api_key=secret,
+        cache=True,
+        cache_dir=tmp_path,
+        mode="tools",
+    )
     sent = {k.lower(): v for k, v in server.headers[0].items()}
     assert sent["authorization"] == f"Bearer {secret}"  # sent where it belongs
     assert r.error is not None and r.error.type == "auth"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,8 +94,9 @@ def command(
     raise typer.Exit(code)
 
 
-async def _run(settings: Any, inputs: list[str], output: str, retry_failed: bool,
-               quiet: bool, err: Any) -> int:
+async def _run(
+    settings: Any, inputs: list[str], output: str, retry_failed: bool, quiet: bool, err: Any
+) -> int:
     from llmx.output import ResultWriter
     from llmx.pipeline import Pipeline
     from llmx.progress import RunProgress
@@ -104,7 +104,9 @@ async def _run(settings: Any, inputs: list[str], output: str, retry_failed: bool
 
     pipeline = Pipeline(settings)
     writer = ResultWriter(output, retry_failed=retry_failed)
-    progress = RunProgress(err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records))
+    progress = RunProgress(
+        err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records)
+    )
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -151,5 +153,3 @@ async def _run(settings: Any, inputs: list[str], output: str, retry_failed: bool
     return EXIT_PARTIAL if summary.docs_failed or summary.problems else 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(typer.run(command))

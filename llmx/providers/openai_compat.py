@@ -91,7 +91,7 @@ def _on_response(response: Any) -> None:
     for choice in getattr(response, "choices", None) or []:
         message = getattr(choice, "message", None)
         content = getattr(message, "content", None)
-        if isinstance(content, str) and "<think>" in content:
+        if message is not None and isinstance(content, str) and "<think>" in content:
             message.content = _THINK.sub("", content)
 
 
@@ -301,7 +301,7 @@ class LLMBackend:
             temperature=self.settings.temperature,
             max_tokens=self.settings.max_tokens,
         )
-        return parsed  # type: ignore[no-any-return]
+        return parsed
 
     async def aclose(self) -> None:
         await self._http.close()

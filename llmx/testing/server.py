@@ -14,6 +14,7 @@ Run it standalone (e.g. for the README demo or a kill test): ``python -m llmx.te
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import struct
@@ -92,7 +93,7 @@ def request_mode(request: dict[str, Any]) -> str:
     if request.get("tools"):
         return "tools"
     fmt = (request.get("response_format") or {}).get("type")
-    return {"json_schema": "json_schema", "json_object": "json"}.get(fmt, "md_json")
+    return {"json_schema": "json_schema", "json_object": "json"}.get(str(fmt), "md_json")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -125,9 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay + owner.latency)
         if reply.kind == "reset":
             # SO_LINGER 0 makes close() send RST: a connection reset as the client sees it.
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-            )
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
             return
@@ -278,10 +277,8 @@ def main() -> None:
     args = parser.parse_args()
     server = ScriptedServer(latency=args.latency, port=args.port)
     print(server.base_url, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server._httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
