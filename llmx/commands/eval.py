@@ -1,10 +1,113 @@
-"""`llmx eval` (not yet implemented)."""
+"""`llmx eval`: score extraction against hand-checked gold, print tables, gate on quality.
+
+Exit codes: 0 every gate held; 1 the eval itself failed (bad or missing files, no gold,
+nothing scored, a crash) with one line on stderr; 2 a quality gate failed (a ``--min-f1``
+floor, or a drop against ``--baseline`` beyond ``--tolerance``).
+"""
 
 from __future__ import annotations
 
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from llmx.evaluation.render import number, print_report
+from llmx.evaluation.report import EvalReport, read_report, write_report
+from llmx.evaluation.runner import EvalOptions, HarnessError, parse_floor, run_eval
+
+EXIT_OK, EXIT_HARNESS, EXIT_GATE = 0, 1, 2
 
 
-def command() -> None:
-    """Not yet implemented."""
-    raise typer.Exit(1)
+class BackendChoice(StrEnum):
+    rules = "rules"
+    llm = "llm"
+    auto = "auto"
+
+
+def _fail(message: str) -> typer.Exit:
+    print(f"llmx eval: error: {message}", file=sys.stderr)
+    return typer.Exit(EXIT_HARNESS)
+
+
+def _load_baseline(path: Path | None) -> EvalReport | None:
+    if path is None:
+        return None
+    try:
+        return read_report(path)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HarnessError(f"cannot read baseline {path}: {first}") from exc
+
+
+def command(
+    dataset: Annotated[Path, typer.Option(help="Dataset folder holding gold/*.json.")] = Path(
+        "evals/cooperation"
+    ),
+    task: Annotated[str, typer.Option(help="Task name (schemas/<task>.py).")] = "cooperation",
+    backend: Annotated[
+        BackendChoice, typer.Option(help="Extraction backend when not scoring --predictions.")
+    ] = BackendChoice.auto,
+    predictions: Annotated[
+        Path | None, typer.Option(help="Score this JSONL of results; no model is called.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A previous JSON report to compare against.")
+    ] = None,
+    min_f1: Annotated[
+        list[str] | None,
+        typer.Option("--min-f1", help="Strict F1 floor, e.g. metrics=0.80 or metrics.partial=0.9."),
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(help="Largest allowed drop of any P/R/F1 against --baseline.")
+    ] = 0.02,
+    save_predictions: Annotated[
+        Path | None, typer.Option(help="Save the backend's results as JSONL.")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
+) -> None:
+    """Score extraction against gold annotations and gate on quality."""
+    try:
+        options = EvalOptions(
+            dataset=dataset,
+            task=task,
+            backend=backend.value,
+            predictions=predictions,
+            settings={
+                k: v
+                for k, v in {"base_url": base_url, "model": model, "mode": mode}.items()
+                if v is not None
+            },
+            floors=[parse_floor(f) for f in min_f1 or []],
+            baseline=_load_baseline(baseline),
+            tolerance=tolerance,
+            save_predictions=save_predictions,
+        )
+        if tolerance < 0:
+            raise HarnessError("--tolerance must be >= 0")
+        result = run_eval(options)
+        if report is not None:
+            write_report(result, report)
+    except HarnessError as exc:
+        raise _fail(str(exc)) from None
+    except Exception as exc:  # a crash is a harness error too: one line, not a traceback
+        raise _fail(f"{type(exc).__name__}: {exc}") from None
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    print_report(result, console, options.baseline, tolerance)
+    if not result.passed:
+        for g in result.gates:
+            if not g.passed:
+                print(
+                    f"llmx eval: gate failed: {g.kind} {g.mode} {g.metric} {number(g.value)} "
+                    f"< {number(g.threshold)} ({g.name})",
+                    file=sys.stderr,
+                )
+        raise typer.Exit(EXIT_GATE)
+    raise typer.Exit(EXIT_OK)

@@ -1,6 +1,7 @@
 """The scorer's verdicts -- the contract between scoring, reports, ``llmx diff`` and review.
 
-Pure data; no computing or rendering here.
+Pure data; no computing or rendering here (``scoring.py`` fills these, ``report.py`` serialises
+them, ``render.py`` draws them).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ class Pair:
     Attributes:
         kind: Record kind (``"programmes"`` or ``"metrics"``).
         label: The verdict.
-        gold: Index into the gold list of that kind, or None.
+        gold: Index into the gold list of that kind, or None. For ``duplicate``: the gold
+            record it repeats.
         pred: Index into the predicted list of that kind, or None.
-        fields: For ``partial``: the key fields that differ.
-        similarity: Record similarity in [0, 1] used by the assignment.
+        fields: For ``partial``: the key fields that differ (they decide strict scoring).
+        similarity: Record similarity in [0, 1] used by the assignment (0 for unpaired rows).
+        other_fields: For ``match``/``partial``: non-key fields that differ (shown and counted
+            in per-field accuracy, but they do not make a pair partial).
     """
 
     kind: str
@@ -33,33 +37,130 @@ class Pair:
     pred: int | None
     fields: tuple[str, ...] = ()
     similarity: float = 0.0
+    other_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PRF:
+    """Precision, recall and F1."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+def prf(tp: float, fp: float, fn: float) -> PRF:
+    """P/R/F1 that never divide by zero.
+
+    With nothing predicted, precision is 1.0 only if there was also nothing to find (else 0.0);
+    likewise recall with nothing to find. So an empty prediction for an empty gold scores 1.0,
+    and an empty prediction for a non-empty gold scores 0.0 everywhere.
+    """
+    p = tp / (tp + fp) if tp + fp else (1.0 if fn == 0 else 0.0)
+    r = tp / (tp + fn) if tp + fn else (1.0 if fp == 0 else 0.0)
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return PRF(p, r, f)
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """Strict and partial (similarity-weighted) counts for one kind, with derived P/R/F1."""
+    """Strict and partial (similarity-weighted) counts for one kind, with derived P/R/F1.
+
+    Strict: ``match`` -> TP; ``partial`` -> FP + FN; ``spurious``/``duplicate`` -> FP;
+    ``missed`` -> FN. So ``tp + fp`` is the number of predictions and ``tp + fn`` the number of
+    gold records. Partial: each ``match`` earns 1 and each ``partial`` its similarity
+    (``partial_tp``), out of the same prediction and gold totals.
+    """
 
     tp: int = 0
     fp: int = 0
     fn: int = 0
-    partial_tp: float = 0.0  # sum of similarities of matched pairs
-
-    @staticmethod
-    def _prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        return p, r, f
+    partial_tp: float = 0.0  # 1 per match + similarity per partial
 
     @property
-    def strict(self) -> tuple[float, float, float]:
-        return self._prf(self.tp, self.fp, self.fn)
+    def n_pred(self) -> int:
+        return self.tp + self.fp
+
+    @property
+    def n_gold(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def strict(self) -> PRF:
+        return prf(self.tp, self.fp, self.fn)
+
+    @property
+    def partial(self) -> PRF:
+        return prf(self.partial_tp, self.n_pred - self.partial_tp, self.n_gold - self.partial_tp)
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.tp + other.tp,
+            self.fp + other.fp,
+            self.fn + other.fn,
+            self.partial_tp + other.partial_tp,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """``hits`` out of ``total`` (a per-field accuracy or a grounding rate)."""
+
+    hits: int = 0
+    total: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """``hits / total``; None when nothing was counted (undefined, not zero)."""
+        return self.hits / self.total if self.total else None
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.hits + other.hits, self.total + other.total)
 
 
 @dataclass(slots=True)
 class DocScore:
-    """Everything the scorer says about one document."""
+    """Everything the scorer says about one document.
+
+    Attributes:
+        doc_id: The gold document's id.
+        counts: Per kind.
+        pairs: Every gold and predicted record appears in exactly one pair.
+        fields: Per kind, per field: correct out of matched (``match`` + ``partial``) pairs.
+        grounding: Per kind: predicted records whose spans slice the document text to their
+            quotes, out of all predicted records (empty when the text was not given).
+        error: Why the prediction is missing or failed (the document is scored as empty).
+    """
 
     doc_id: str
     counts: dict[str, Counts] = field(default_factory=dict)  # per kind
     pairs: list[Pair] = field(default_factory=list)
+    fields: dict[str, dict[str, Tally]] = field(default_factory=dict)
+    grounding: dict[str, Tally] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KindScores:
+    """Scores of one kind over a whole dataset.
+
+    Attributes:
+        counts: Micro-summed counts over all documents.
+        strict: Micro strict P/R/F1.
+        partial: Micro similarity-weighted P/R/F1.
+        macro_strict: Mean of per-document strict P/R/F1 over documents with any gold or
+            predicted record of this kind (1.0 if there is none anywhere, like :func:`prf`).
+        macro_partial: The same for partial scores.
+        fields: Per-field accuracy over matched pairs (None: no matched pair).
+        grounding: Share of predicted records that are grounded (None: nothing to check).
+        docs: Documents that had any gold or predicted record of this kind.
+    """
+
+    counts: Counts
+    strict: PRF
+    partial: PRF
+    macro_strict: PRF
+    macro_partial: PRF
+    fields: dict[str, float | None]
+    grounding: float | None
+    docs: int

@@ -1,0 +1,410 @@
+"""Run an eval: load gold and its documents, get predictions, score, gate.
+
+Predictions come either from a saved JSONL of ``DocResult`` lines (no model is called) or from
+the Python API (:func:`call_backend`, passed in as ``extractor`` so tests can swap it).
+Everything that makes an eval untrustworthy -- no gold, unreadable files, a gold file whose
+text hash no longer matches its document, nothing scored -- raises :class:`HarnessError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmx._version import __version__
+from llmx.core.documents import Document
+from llmx.core.results import DocResult
+from llmx.evaluation.gold import GoldDoc, text_sha256
+from llmx.evaluation.labels import PRF, DocScore, KindScores
+from llmx.evaluation.report import (
+    EvalReport,
+    Gate,
+    Hashes,
+    Provenance,
+    ScoredDoc,
+    build_report,
+    public_settings,
+    sha256_file,
+    sha256_json,
+    sha256_tree,
+)
+from llmx.evaluation.scoring import KINDS, SPECS, is_grounded, score_document, summarize
+
+
+class HarnessError(Exception):
+    """The eval itself cannot be trusted or run (exit code 1)."""
+
+
+# --------------------------------------------------------------------------- dataset
+
+
+@dataclass(frozen=True, slots=True)
+class GoldEntry:
+    """A gold file, its annotations and the document they annotate (id set to the gold's)."""
+
+    path: Path
+    gold: GoldDoc
+    document: Document
+
+
+@dataclass(slots=True)
+class Dataset:
+    """An eval dataset: ``<dir>/gold/*.json`` and the documents they point at."""
+
+    directory: Path
+    root: Path  # repository root the gold ``source`` paths are relative to
+    entries: list[GoldEntry]
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest ancestor of ``start`` holding ``pyproject.toml`` or ``.git`` (else cwd)."""
+    for folder in [start, *start.parents]:
+        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+            return folder
+    return Path.cwd()
+
+
+def _resolve_source(source: str, dataset: Path, root: Path) -> Path:
+    for base in (root, dataset, Path.cwd()):
+        candidate = base / source
+        if candidate.is_file():
+            return candidate
+    raise HarnessError(f"gold source {source!r} not found under {root} or {dataset}")
+
+
+def _load_text(path: Path) -> Document:
+    from llmx.text.loading import load_documents
+
+    found = list(load_documents([path]))
+    docs = [d for d in found if isinstance(d, Document)]
+    problems = [p for p in found if not isinstance(p, Document)]
+    if problems or len(docs) != 1:
+        why = "; ".join(getattr(p, "message", str(p)) for p in problems) or f"{len(docs)} docs"
+        raise HarnessError(f"cannot read gold source {path}: {why}")
+    return docs[0]
+
+
+def load_dataset(directory: str | Path) -> Dataset:
+    """Load and check every gold file; raise :class:`HarnessError` on any problem."""
+    folder = Path(directory)
+    gold_dir = folder / "gold"
+    files = sorted(gold_dir.glob("*.json"))
+    if not files:
+        raise HarnessError(f"no gold files: {gold_dir}/*.json matched nothing")
+    root = find_root(folder.resolve())
+    entries: list[GoldEntry] = []
+    warnings: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            gold = GoldDoc.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, ValidationError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise HarnessError(f"bad gold file {path}: {first}") from exc
+        if gold.doc_id in seen:
+            raise HarnessError(f"doc_id {gold.doc_id!r} in both {seen[gold.doc_id]} and {path}")
+        seen[gold.doc_id] = path
+        doc = _load_text(_resolve_source(gold.source, folder, root))
+        if text_sha256(doc.text) != gold.text_sha256:
+            raise HarnessError(
+                f"{path}: text_sha256 does not match {gold.source} as read now; "
+                "the gold spans may be stale"
+            )
+        for kind in KINDS:
+            for i, rec in enumerate(gold.records(kind)):
+                if not is_grounded(rec, doc.text, SPECS[kind]):
+                    warnings.append(
+                        f"{path.name}: gold {kind}[{i}] spans do not slice to its quotes"
+                    )
+        entries.append(GoldEntry(path, gold, dataclasses.replace(doc, id=gold.doc_id)))
+    return Dataset(folder, root, entries, warnings)
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def read_predictions(path: str | Path) -> list[DocResult]:
+    """Read a JSONL file of ``DocResult`` lines (blank lines skipped)."""
+    out: list[DocResult] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read predictions {path}: {exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(DocResult.model_validate_json(line))
+        except ValidationError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise HarnessError(f"{path}:{n}: not a DocResult line: {first}") from exc
+    return out
+
+
+def write_predictions(results: Sequence[DocResult], path: str | Path) -> None:
+    """Write results as JSONL (the format :func:`read_predictions` and ``llmx extract`` use)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(r.model_dump_json() + "\n")
+
+
+Extractor = Callable[[list[Document], str, str, dict[str, Any]], list[DocResult]]
+"""(documents, task, backend, settings) -> one DocResult per document."""
+
+
+def call_backend(
+    documents: list[Document], task: str, backend: str, settings: dict[str, Any]
+) -> list[DocResult]:
+    """Extract through the Python API (``llmx.api.aextract``)."""
+    from llmx.api import aextract
+
+    return asyncio.run(aextract(documents, task=task, backend=backend, **settings))
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def _task_hashes(task: str, root: Path) -> tuple[str | None, str | None]:
+    """Digests of ``prompts/<task>/`` and ``schemas/<task>.py`` (the dataset's repository
+    first, then wherever llmx finds the task)."""
+    roots = [root]
+    try:
+        from llmx.tasks import task_roots
+
+        roots += task_roots()
+    except ImportError:  # pragma: no cover - the task layer ships with llmx
+        pass
+    for base in roots:
+        schema, prompts = base / "schemas" / f"{task}.py", base / "prompts" / task
+        if schema.is_file():
+            return sha256_tree(prompts), sha256_file(schema)
+    return None, None
+
+
+def public_run_settings(task: str, backend: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """The effective, secret-free settings a backend run uses (as ``llmx.config`` resolves
+    them); the given settings alone if the config layer cannot load them."""
+    given = {k: v for k, v in settings.items() if v is not None}
+    try:
+        from llmx.config import load_settings
+
+        resolved = load_settings({"task": task, "backend": backend, **given}).public()
+    except Exception:  # config problems surface when the backend runs; record what we know
+        resolved = {"task": task, "backend": backend, **given}
+    return public_settings(resolved)
+
+
+def _prediction_meta(results: Sequence[DocResult]) -> list[dict[str, Any]]:
+    keys = ("backend", "model", "mode", "prompt_version", "schema_version", "llmx_version")
+    seen: list[dict[str, Any]] = []
+    for r in results:
+        meta = {k: getattr(r.meta, k, None) for k in keys}
+        if meta not in seen:
+            seen.append(meta)
+    return seen
+
+
+# --------------------------------------------------------------------------- gates
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """A ``--min-f1`` floor: ``kind`` [``.strict``|``.partial``] ``=value``."""
+
+    kind: str
+    mode: str
+    value: float
+
+
+def parse_floor(text: str) -> Floor:
+    """``metrics=0.8`` (strict F1) or ``metrics.partial=0.9``."""
+    name, sep, number = text.partition("=")
+    kind, _, mode = name.strip().partition(".")
+    mode = mode or "strict"
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if not sep or kind not in KINDS or mode not in ("strict", "partial") or not 0 <= value <= 1:
+        raise HarnessError(
+            f"bad --min-f1 {text!r}: want KIND[.strict|.partial]=F1 with KIND in "
+            f"{', '.join(KINDS)} and 0 <= F1 <= 1"
+        )
+    return Floor(kind, mode, value)
+
+
+def _figure(scores: KindScores, mode: str) -> PRF:
+    return scores.strict if mode == "strict" else scores.partial
+
+
+def check_gates(
+    summary: dict[str, KindScores],
+    *,
+    floors: Sequence[Floor] = (),
+    baseline: dict[str, KindScores] | None = None,
+    tolerance: float = 0.02,
+) -> list[Gate]:
+    """``--min-f1`` floors and, against a baseline, no P/R/F1 (strict or partial, per kind)
+    may drop by more than ``tolerance``."""
+    gates: list[Gate] = []
+    for f in floors:
+        value = _figure(summary[f.kind], f.mode).f1
+        gates.append(
+            Gate(
+                name="min-f1",
+                kind=f.kind,
+                mode=f.mode,
+                metric="f1",
+                value=value,
+                threshold=f.value,
+                passed=value >= f.value - 1e-12,
+            )
+        )
+    for kind, old_scores in (baseline or {}).items():
+        if kind not in summary:
+            continue
+        for mode in ("strict", "partial"):
+            new, old = _figure(summary[kind], mode), _figure(old_scores, mode)
+            for metric in ("precision", "recall", "f1"):
+                value, before = getattr(new, metric), getattr(old, metric)
+                gates.append(
+                    Gate(
+                        name="baseline",
+                        kind=kind,
+                        mode=mode,
+                        metric=metric,
+                        value=value,
+                        threshold=before - tolerance,
+                        baseline=before,
+                        passed=value >= before - tolerance - 1e-12,
+                    )
+                )
+    return gates
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass(slots=True)
+class EvalOptions:
+    """What ``llmx eval`` was asked to do."""
+
+    dataset: Path = Path("evals/cooperation")
+    task: str = "cooperation"
+    backend: str = "auto"
+    predictions: Path | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    floors: list[Floor] = field(default_factory=list)
+    baseline: EvalReport | None = None
+    tolerance: float = 0.02
+    save_predictions: Path | None = None
+
+
+def _match_results(
+    entries: Sequence[GoldEntry], results: Sequence[DocResult]
+) -> tuple[dict[str, DocResult], list[str]]:
+    """Pair results with gold docs by doc_id, else by source file name."""
+    by_id = {r.doc_id: r for r in results}
+    by_name: dict[str, DocResult] = {}
+    for r in results:
+        by_name.setdefault(Path(r.source.split(":")[0]).name, r)
+    out: dict[str, DocResult] = {}
+    for e in entries:
+        hit = by_id.get(e.gold.doc_id) or by_name.get(Path(e.gold.source).name)
+        if hit is not None:
+            out[e.gold.doc_id] = hit
+    extra = len(results) - len({id(r) for r in out.values()})
+    notes = [f"{extra} prediction(s) for documents without gold were ignored"] if extra else []
+    return out, notes
+
+
+def score_dataset(
+    dataset: Dataset, results: Sequence[DocResult]
+) -> tuple[list[ScoredDoc], list[str]]:
+    """Score every gold document; a missing or failed prediction scores as empty."""
+    matched, warnings = _match_results(dataset.entries, results)
+    if not any(r.status == "ok" for r in matched.values()):
+        raise HarnessError(
+            "nothing scored: no gold document has a successful prediction "
+            f"({len(results)} result(s) read, {len(matched)} matched a gold doc_id or source)"
+        )
+    scored: list[ScoredDoc] = []
+    for e in dataset.entries:
+        result = matched.get(e.gold.doc_id)
+        error = None
+        pred: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+        if result is None:
+            error = "no prediction for this document"
+        elif result.status != "ok":
+            error = f"extraction failed: {result.error.message if result.error else 'unknown'}"
+        else:
+            pred = {k: result.records(k) for k in KINDS}
+        if error:
+            warnings.append(f"{e.gold.doc_id}: {error} (scored as empty)")
+        gold = {k: e.gold.records(k) for k in KINDS}
+        score: DocScore = score_document(e.gold.doc_id, gold, pred, e.document.text, error=error)
+        scored.append(ScoredDoc(score, e.gold.source, pred))
+    return scored, warnings
+
+
+def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalReport:
+    """Load, predict (or read predictions), score and gate; the report says it all."""
+    dataset = load_dataset(options.dataset)
+    warnings = list(dataset.warnings)
+    hashes = Hashes(
+        gold_files={e.path.name: sha256_file(e.path) for e in dataset.entries},
+        documents={e.gold.doc_id: e.gold.text_sha256 for e in dataset.entries},
+    )
+    hashes.gold = sha256_json(hashes.gold_files)
+    hashes.prompts, hashes.schema_file = _task_hashes(options.task, dataset.root)
+    if options.predictions is not None:
+        results = read_predictions(options.predictions)
+        hashes.predictions = sha256_file(options.predictions)
+        settings: dict[str, Any] = {}
+        backend = None
+    else:
+        documents = [e.document for e in dataset.entries]
+        try:
+            results = extractor(documents, options.task, options.backend, options.settings)
+        except NotImplementedError as exc:
+            raise HarnessError(f"backend {options.backend!r} is not available: {exc}") from exc
+        settings = public_run_settings(options.task, options.backend, options.settings)
+        backend = options.backend
+    if options.save_predictions is not None:
+        write_predictions(results, options.save_predictions)
+    hashes.settings = sha256_json(settings)
+
+    scored, notes = score_dataset(dataset, results)
+    warnings += notes
+    summary = summarize([d.score for d in scored])
+    baseline = options.baseline.summary if options.baseline else None
+    if options.baseline and options.baseline.provenance.hashes.gold != hashes.gold:
+        warnings.append("baseline was scored on different gold files; compare with care")
+    gates = check_gates(
+        summary, floors=options.floors, baseline=baseline, tolerance=options.tolerance
+    )
+    provenance = Provenance(
+        llmx_version=__version__,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        task=options.task,
+        dataset=str(options.dataset),
+        backend=backend,
+        predictions=str(options.predictions) if options.predictions else None,
+        settings=settings,
+        prediction_meta=_prediction_meta(results),
+        hashes=hashes,
+    )
+    return build_report(
+        provenance=provenance, summary=summary, docs=scored, gates=gates, warnings=warnings
+    )
