@@ -67,7 +67,7 @@ class RunProgress:
             f"llmx: skipped {problem.source}: {problem.message}", highlight=False, markup=False
         )
 
-    def print_summary(self, summary: RunSummary, output: str) -> None:
+    def print_summary(self, summary: RunSummary, output: str, *, failed_in_output: int = 0) -> None:
         table = Table(title="llmx extract", show_header=False, box=None, padding=(0, 1))
         table.add_row(
             "backend", f"{summary.backend}" + (f" ({summary.model})" if summary.model else "")
@@ -95,6 +95,10 @@ class RunProgress:
         rate = docs / summary.elapsed_s if summary.elapsed_s else 0.0
         table.add_row("time", f"{summary.elapsed_s:.2f} s ({rate:.1f} docs/s)")
         table.add_row("output", output)
-        if summary.docs_failed:
-            table.add_row("next", "re-run with --retry-failed to redo the failed documents")
+        if failed_in_output:
+            table.add_row(
+                "next",
+                f"{failed_in_output} documents in the output failed: re-run with --retry-failed "
+                "to redo only those",
+            )
         self.console.print(table)

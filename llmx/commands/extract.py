@@ -149,7 +149,5 @@ async def _run(
             highlight=False,
         )
         return EXIT_INTERRUPTED
-    progress.print_summary(summary, output)
-    return EXIT_PARTIAL if summary.docs_failed or summary.problems else 0
-
-
+    progress.print_summary(summary, output, failed_in_output=len(writer.state.failed))
+    return EXIT_PARTIAL if writer.state.failed or summary.problems else 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
@@ -36,6 +36,7 @@ class ChunkOutput:
     warnings: list[str] = field(default_factory=list)
 
 
+@runtime_checkable
 class Backend(Protocol):
     """A source of records for a chunk of cleaned text."""
 

@@ -225,7 +225,9 @@ class LLMBackend:
     async def extract_chunk(self, task: Task, chunk: Chunk, doc: Document) -> ChunkOutput:
         quantities = None
         if self.settings.show_quantities:
-            quantities = list(dict.fromkeys(q.text for q in find_quantities(chunk.text)))
+            quantities = list(
+                dict.fromkeys(q.text for q in find_quantities(chunk.text) if q.is_metric)
+            )
         messages = render_messages(task, chunk, quantities=quantities)
         key = cache_key(
             model=self.model,

@@ -27,8 +27,27 @@ def _converter() -> OpenCC:
     return OpenCC("t2s")
 
 
+# opencc-purepy forks a multiprocessing Pool for texts of 1M+ chars; forking under an asyncio
+# loop with signal handlers makes the workers' signals reach the parent (a run "interrupted" by
+# its own pool). Converting in line-aligned blocks below that size never forks.
+_BLOCK = 200_000
+
+
 def _convert(text: str) -> str:
-    return str(_converter().convert(text))
+    if len(text) < _BLOCK:
+        return str(_converter().convert(text))
+    out: list[str] = []
+    block: list[str] = []
+    size = 0
+    for line in text.splitlines(keepends=True):
+        block.append(line)
+        size += len(line)
+        if size >= _BLOCK:
+            out.append(str(_converter().convert("".join(block))))
+            block, size = [], 0
+    if block:
+        out.append(str(_converter().convert("".join(block))))
+    return "".join(out)
 
 
 @cache
