@@ -1,10 +1,52 @@
-"""`llmx review` (not yet implemented)."""
+"""``llmx review``: walk through a run's verdicts (or two runs side by side) in the terminal.
+
+Exit codes: 0 done; 1 unreadable input. Gold decisions (``x``/``a`` in the app) are written as
+proposals under ``<gold>/proposed/`` and their unified diffs printed when the app closes.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+DEFAULT_GOLD = "evals/cooperation/gold"
 
-def command() -> None:
-    """Not yet implemented."""
-    raise typer.Exit(1)
+
+def command(
+    pred: Annotated[Path, typer.Argument(help="Predictions JSONL (run A).")],
+    against: Annotated[
+        Path | None, typer.Option("--against", help="A second run (B) to compare with A.")
+    ] = None,
+    gold: Annotated[
+        Path, typer.Option("--gold", help="Gold folder (one JSON per document).")
+    ] = Path(DEFAULT_GOLD),
+    no_gold: Annotated[
+        bool, typer.Option("--no-gold", help="Ignore gold; compare B against A.")
+    ] = False,
+) -> None:
+    """Review a run's records against gold and/or another run (Textual UI; ? for keys)."""
+    from rich.console import Console
+
+    from llmx.review.app import run_review
+    from llmx.review.sources import load_review
+
+    err = Console(stderr=True)
+    try:
+        review = load_review(pred, against, None if no_gold else gold)
+    except (OSError, ValueError) as exc:
+        err.print(f"llmx review: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if not review.docs:
+        err.print("llmx review: no documents to review", highlight=False)
+        raise typer.Exit(1)
+    written = run_review(review)
+    out = Console()
+    for path, diff in written:
+        out.print(f"proposal: {path}" if diff else f"proposal removed: {path}", highlight=False)
+    # the last diff per file is cumulative (against the gold file), so print only that one
+    final = {str(path): diff for path, diff in written}
+    for diff in final.values():
+        if diff:
+            out.print(diff, markup=False, highlight=False, end="")

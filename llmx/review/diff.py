@@ -1,0 +1,190 @@
+"""``llmx diff``: what changed between two eval reports -- computed here, drawn by rich.
+
+:func:`diff_reports` computes (no rendering); :func:`render_diff` draws for a terminal or, when
+stdout is not one, as plain text (rich's Console drops colour by itself then).
+
+Keys of the eval report (``llmx/evaluation/report.py``) relied on: ``summary[kind]`` with
+``strict``/``partial``/``macro_strict``/``macro_partial`` (``precision``/``recall``/``f1``),
+``fields`` and ``grounding``; ``documents[].score`` (``doc_id``, ``pairs``) and
+``documents[].predictions`` (the records the pairs index); ``provenance.hashes.gold`` and
+``provenance.hashes.documents``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from llmx.evaluation.labels import KindScores
+from llmx.evaluation.report import EvalReport
+from llmx.review.model import Row, Status, join_rows, summarize
+
+MARK = {"regression": "▼", "improvement": "▲", "changed": "•", "same": " "}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreDelta:
+    """One figure in both reports (None: undefined there, e.g. no matched pair)."""
+
+    kind: str
+    name: str
+    old: float | None
+    new: float | None
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+
+@dataclass(frozen=True, slots=True)
+class LabelChange:
+    """A record whose verdict differs between the two reports."""
+
+    doc_id: str
+    kind: str
+    record: str  # short description of the record
+    old: str  # verdict in the old report, e.g. "partial(value)", or "—" (no such record)
+    new: str
+    status: Status
+
+
+@dataclass(slots=True)
+class ReportDiff:
+    """Everything ``llmx diff`` shows."""
+
+    scores: list[ScoreDelta] = field(default_factory=list)
+    changes: list[LabelChange] = field(default_factory=list)
+    only_old: list[str] = field(default_factory=list)  # documents in the old report only
+    only_new: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def figures(scores: KindScores) -> list[tuple[str, float | None]]:
+    """The figures of one kind that a diff compares, in display order."""
+    rows: list[tuple[str, float | None]] = [
+        ("strict P", scores.strict.precision),
+        ("strict R", scores.strict.recall),
+        ("strict F1", scores.strict.f1),
+        ("partial F1", scores.partial.f1),
+        ("macro F1", scores.macro_strict.f1),
+        ("grounding", scores.grounding),
+    ]
+    rows += [(f"field {name}", value) for name, value in scores.fields.items()]
+    return rows
+
+
+def _verdict(label: str | None, fields: tuple[str, ...]) -> str:
+    if label is None:
+        return "—"
+    return f"{label}({','.join(fields)})" if fields else label
+
+
+def _describe(row: Row, old_preds: dict, new_preds: dict) -> str:
+    for preds, index in ((new_preds, row.b), (old_preds, row.a)):
+        if index is not None:
+            return summarize(row.kind, preds.get(row.kind, [])[index])
+    return f"gold #{row.gold}"
+
+
+def diff_reports(old: EvalReport, new: EvalReport) -> ReportDiff:
+    """Score deltas per kind and field, and records whose verdict changed (old -> new)."""
+    out = ReportDiff()
+    if old.provenance.hashes.gold != new.provenance.hashes.gold:
+        out.warnings.append("the gold differs between the reports: a change may be the gold's")
+    docs_old, docs_new = old.provenance.hashes.documents, new.provenance.hashes.documents
+    if any(docs_new.get(k, v) != v for k, v in docs_old.items()):
+        out.warnings.append("some document texts differ between the reports")
+    for kind in sorted(set(old.summary) | set(new.summary), key=lambda k: (k != "programmes", k)):
+        a, b = old.summary.get(kind), new.summary.get(kind)
+        fa = dict(figures(a)) if a else {}
+        fb = dict(figures(b)) if b else {}
+        names = list(fa) + [n for n in fb if n not in fa]
+        out.scores += [ScoreDelta(kind, n, fa.get(n), fb.get(n)) for n in names]
+
+    by_old = {d.score.doc_id: d for d in old.documents}
+    by_new = {d.score.doc_id: d for d in new.documents}
+    out.only_old = sorted(set(by_old) - set(by_new))
+    out.only_new = sorted(set(by_new) - set(by_old))
+    for doc_id in sorted(set(by_old) & set(by_new)):
+        a_doc, b_doc = by_old[doc_id], by_new[doc_id]
+        for row in join_rows(a_doc.score, b_doc.score, a_doc.predictions, b_doc.predictions):
+            if row.status == "same":
+                continue
+            out.changes.append(
+                LabelChange(
+                    doc_id,
+                    row.kind,
+                    _describe(row, a_doc.predictions, b_doc.predictions),
+                    _verdict(row.label_a, row.fields_a),
+                    _verdict(row.label_b, row.fields_b),
+                    row.status,
+                )
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def format_delta(d: ScoreDelta, tolerance: float) -> Text:
+    """``old → new (+Δ)``, green up / red down only where ``|Δ| > tolerance``."""
+    if d.old is None and d.new is None:
+        return Text("—")
+    if d.old is None or d.new is None:
+        return Text(f"{_num(d.old)} → {_num(d.new)}")
+    delta = d.new - d.old
+    if delta == 0:
+        return Text(f"{d.new:.3f}")
+    style = ""
+    if abs(delta) > tolerance:
+        style = "green" if delta > 0 else "red"
+    return Text(f"{d.old:.3f} → {d.new:.3f} ({delta:+.3f})", style=style)
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def render_diff(diff: ReportDiff, console: Console, tolerance: float = 0.01) -> None:
+    """Print the diff: warnings, the score table, then the records whose verdict changed."""
+    for warning in diff.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    table = Table(title="scores: old → new (Δ)", title_justify="left", show_edge=False)
+    table.add_column("kind")
+    table.add_column("figure")
+    table.add_column("old → new (Δ)")
+    last = None
+    for d in diff.scores:
+        table.add_row(d.kind if d.kind != last else "", d.name, format_delta(d, tolerance))
+        last = d.kind
+    console.print(table)
+
+    for name, ids in (("old", diff.only_old), ("new", diff.only_new)):
+        if ids:
+            console.print(Text(f"only in the {name} report: {', '.join(ids)}"))
+    if not diff.changes:
+        console.print(Text("no record changed its verdict"))
+        return
+    n_reg = sum(c.status == "regression" for c in diff.changes)
+    n_imp = sum(c.status == "improvement" for c in diff.changes)
+    changes = Table(
+        title=f"records whose verdict changed: {len(diff.changes)} "
+        f"({n_reg} worse ▼, {n_imp} better ▲)",
+        title_justify="left",
+        show_edge=False,
+    )
+    for col in ("", "doc", "kind", "record", "old → new"):
+        changes.add_column(col)
+    colour = {"regression": "red", "improvement": "green"}
+    for c in diff.changes:
+        changes.add_row(
+            Text(MARK[c.status], style=colour.get(c.status, "")),
+            c.doc_id,
+            c.kind,
+            c.record,
+            Text(f"{c.old} → {c.new}", style=colour.get(c.status, "")),
+        )
+    console.print(changes)

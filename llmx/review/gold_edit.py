@@ -1,0 +1,148 @@
+"""A reviewer's gold decisions, written as *proposals* next to the gold, never over it.
+
+Gold files are generated (``evals/tools/annotate.py`` turns ``evals/<task>/src/*.toml`` into
+``evals/<task>/gold/*.json``), so editing one in place would be undone by the next rebuild and
+would make ``annotate.py --check`` fail. A decision therefore goes to
+``<gold dir>/proposed/<doc_id>.json`` (the whole gold file as it would read, same formatting)
+plus ``<doc_id>.diff``, a unified diff against the current gold file (``git apply`` or
+``patch -p1`` applies it). ``load_gold`` reads ``<gold dir>/*.json`` only, so proposals never
+leak into scoring; the review shows them, marked, until someone ports them to the TOML source.
+Editing a document again builds on its proposal; a proposal equal to the gold is deleted.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from llmx.evaluation.gold import GoldDoc, GoldMetric, GoldProgramme
+
+PROPOSED_DIR = "proposed"
+_FIELDS = {"programmes": GoldProgramme.model_fields, "metrics": GoldMetric.model_fields}
+
+
+def proposal_path(gold_path: str | Path) -> Path:
+    """Where the proposal for a gold file goes: ``<dir>/proposed/<name>``."""
+    p = Path(gold_path)
+    return p.parent / PROPOSED_DIR / p.name
+
+
+def load_working(gold_path: str | Path) -> GoldDoc:
+    """The gold a review shows: the pending proposal if there is one, else the gold file."""
+    prop = proposal_path(gold_path)
+    path = prop if prop.exists() else Path(gold_path)
+    return GoldDoc.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def render_gold(doc: GoldDoc) -> str:
+    """A gold file's text, formatted like ``annotate.py`` writes it (so diffs stay small)."""
+    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+def _label(kind: str, record: Mapping[str, Any]) -> str:
+    if kind == "metrics":
+        return f"metric {record.get('subject')} {record.get('value_text')}"
+    return f"programme {record.get('id')} {record.get('name')}"
+
+
+def remove_record(doc: GoldDoc, kind: str, index: int, *, why: str = "marked wrong") -> GoldDoc:
+    """``doc`` without gold record ``index`` of ``kind``; a note records the decision.
+
+    Removing a programme also clears the ``programme`` link of metrics that pointed to it.
+    """
+    data = doc.model_dump(mode="json")
+    removed = data[kind].pop(index)
+    if kind == "programmes":
+        for m in data["metrics"]:
+            if m.get("programme") == removed["id"]:
+                m["programme"] = None
+    data["notes"].append(f"review: removed {_label(kind, removed)} ({why})")
+    return GoldDoc.model_validate(data)
+
+
+def accept_record(
+    doc: GoldDoc,
+    kind: str,
+    record: Mapping[str, Any],
+    *,
+    replace: int | None = None,
+    links: Mapping[str, str] | None = None,
+    origin: str = "a prediction",
+) -> GoldDoc:
+    """``doc`` with a predicted record accepted as gold (appended, or replacing ``replace``).
+
+    Only gold fields are kept (``grounding`` and the like are dropped). A programme keeps the
+    id of the gold record it replaces, else gets a fresh ``P<n>``; a metric's programme link is
+    translated through ``links`` (predicted programme id -> gold programme id) and dropped if
+    it has no gold counterpart.
+
+    Raises:
+        ValueError: the record lacks what gold needs (e.g. spans); the message says what.
+    """
+    data = doc.model_dump(mode="json")
+    new = {k: v for k, v in record.items() if k in _FIELDS[kind] and k != "note"}
+    if kind == "programmes":
+        if replace is not None:
+            new["id"] = data["programmes"][replace]["id"]
+        else:
+            used = {p["id"] for p in data["programmes"]}
+            n = len(used) + 1
+            while f"P{n}" in used:
+                n += 1
+            new["id"] = f"P{n}"
+    else:
+        link = new.get("programme")
+        new["programme"] = (links or {}).get(str(link)) if link is not None else None
+    new["note"] = f"accepted in review from {origin}"
+    if replace is not None:
+        old = data[kind][replace]
+        data[kind][replace] = new
+        note = f"review: replaced {_label(kind, old)} by {_label(kind, new)} from {origin}"
+    else:
+        data[kind].append(new)
+        note = f"review: added {_label(kind, new)} from {origin}"
+    data["notes"].append(note)
+    try:
+        return GoldDoc.model_validate(data)
+    except ValueError as exc:
+        raise ValueError(f"cannot accept this record into gold: {exc}") from exc
+
+
+def _display(path: Path) -> str:
+    """The path relative to the working directory (as ``git apply`` wants), else absolute."""
+    try:
+        rel = Path(os.path.relpath(path))
+    except ValueError:  # another drive (Windows)
+        return path.resolve().as_posix()
+    return path.resolve().as_posix() if rel.parts[:1] == ("..",) else rel.as_posix()
+
+
+def diff_text(gold_path: str | Path, doc: GoldDoc) -> str:
+    """Unified diff from the gold file on disk to ``doc`` (empty if they read the same)."""
+    path = Path(gold_path)
+    old = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    new = render_gold(doc).splitlines(keepends=True)
+    name = _display(path)
+    return "".join(difflib.unified_diff(old, new, f"a/{name}", f"b/{name}"))
+
+
+def write_proposal(gold_path: str | Path, doc: GoldDoc) -> tuple[Path, str]:
+    """Write ``doc`` as the proposal for ``gold_path``, with its diff; return (path, diff).
+
+    A proposal that equals the gold file removes the pending proposal instead.
+    """
+    prop = proposal_path(gold_path)
+    diff = diff_text(gold_path, doc)
+    patch = prop.with_suffix(".diff")
+    if not diff:
+        prop.unlink(missing_ok=True)
+        patch.unlink(missing_ok=True)
+        return prop, ""
+    prop.parent.mkdir(parents=True, exist_ok=True)
+    prop.write_text(render_gold(doc), encoding="utf-8")
+    patch.write_text(diff, encoding="utf-8")
+    return prop, diff
