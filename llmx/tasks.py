@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,7 +65,7 @@ class Task:
     schema_version: str = ""
     root: Path = Path()
 
-    @property
+    @cached_property
     def json_schema(self) -> dict[str, Any]:
         return self.response_model.model_json_schema()
 

@@ -60,7 +60,7 @@ def command(
 
     from llmx.config import ConfigError, load_settings
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # one message, one line (greppable)
     # instructor logs every failed attempt at ERROR; llmx reports failures itself, per document.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     overrides: dict[str, Any] = {

@@ -169,7 +169,9 @@ class LLMBackend:
             api_key=api_key,
             timeout=settings.timeout,
             max_retries=0,  # tenacity owns retries
+            http_client=_http_client(settings.concurrency),
         )
+        self._wrapped: dict[type[BaseModel], type[BaseModel]] = {}
         self._modes = list(MODE_ORDER) if settings.mode == "auto" else [settings.mode]
         self._proven: set[str] = set()
         self._clients: dict[str, Any] = {}
@@ -229,17 +231,18 @@ class LLMBackend:
                 dict.fromkeys(q.text for q in find_quantities(chunk.text) if q.is_metric)
             )
         messages = render_messages(task, chunk, quantities=quantities)
-        key = cache_key(
-            model=self.model,
-            messages=messages,
-            schema=task.json_schema,
-            mode=self.settings.mode,
-            temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens,
-            prompt_version=task.prompt_version,
-            schema_version=task.schema_version,
-        )
+        key = ""
         if self.cache is not None and self.settings.cache:
+            key = cache_key(
+                model=self.model,
+                messages=messages,
+                schema=task.json_schema,
+                mode=self.settings.mode,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                prompt_version=task.prompt_version,
+                schema_version=task.schema_version,
+            )
             hit = self.cache.get(key)
             if hit is not None:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
@@ -251,7 +254,7 @@ class LLMBackend:
             while True:
                 mode = self.current_mode()
                 try:
-                    parsed = await self._call(task.response_model, messages, mode, stats)
+                    parsed = await self._call(self._wrap(task), messages, mode, stats)
                     self._proven.add(mode)
                     break
                 except Exception as exc:
@@ -291,6 +294,13 @@ class LLMBackend:
             warnings=warnings,
         )
 
+    def _wrap(self, task: Task) -> type[BaseModel]:
+        """The response model wrapped for instructor once per task (it would per call)."""
+        model = task.response_model
+        if model not in self._wrapped:
+            self._wrapped[model] = instructor.openai_schema(model)
+        return self._wrapped[model]
+
     async def _call(
         self, model: type[BaseModel], messages: list[dict[str, Any]], mode: str, stats: _CallStats
     ) -> BaseModel:
@@ -307,6 +317,22 @@ class LLMBackend:
 
     async def aclose(self) -> None:
         await self._http.close()
+
+
+def _http_client(concurrency: int) -> Any:
+    """openai's own HTTP client with a keep-alive pool as large as the concurrency.
+
+    The default keeps 100 idle connections, so at concurrency 128 connections are reopened
+    continually. The limits class is whatever HTTP library this openai release is built on.
+    """
+    from openai._base_client import DEFAULT_CONNECTION_LIMITS
+
+    limits = type(DEFAULT_CONNECTION_LIMITS)(
+        max_connections=max(concurrency + 8, 100),
+        max_keepalive_connections=concurrency + 8,
+        keepalive_expiry=30.0,
+    )
+    return openai.DefaultAsyncHttpxClient(limits=limits)
 
 
 def _root_cause(exc: BaseException) -> BaseException:
