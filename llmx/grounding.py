@@ -49,6 +49,7 @@ class Grounder:
 
     cleaned: CleanedText
     original: str
+    notes: list[str] = field(default_factory=list)  # corrections made while grounding
     _view: _View = field(init=False)
 
     def __post_init__(self) -> None:
@@ -166,11 +167,25 @@ class Grounder:
             rec[spec.anchor] = self.original[sp_o[0] : sp_o[1]]
         rec["span"] = list(sp_o)
         rec["evidence_span"] = list(ev_o)
+        if spec.value and spec.anchor_required:
+            self._check_value(rec, spec)
         methods = (evidence[2], span[2])
         rec["grounding"] = next(
             (m for m in ("anchor_only", "fuzzy", "normalized") if m in methods), "exact"
         )
         return rec, None
+
+    def _check_value(self, rec: dict[str, Any], spec: RecordSpec) -> None:
+        """The number must be the one written in the source: 320余人次 cannot carry 1000."""
+        assert spec.value is not None
+        parsed = parse_quantity(str(rec[spec.anchor]))
+        if parsed is None or _same_number(parsed.value, rec.get(spec.value)):
+            return
+        self.notes.append(
+            f"{spec.value} {rec.get(spec.value)!r} disagrees with the source "
+            f"{rec[spec.anchor]!r}; corrected to {parsed.value:g}"
+        )
+        rec[spec.value] = parsed.value
 
     def _quantity_fallback(
         self, rec: dict[str, Any], lo: int, hi: int
@@ -233,4 +248,6 @@ def ground_chunk(
                 flagged.update(span=None, evidence_span=None, grounding="ungrounded")
                 kept.append(flagged)
         out[kind] = kept
+    warnings.extend(grounder.notes)
+    grounder.notes.clear()
     return out, warnings

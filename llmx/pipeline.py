@@ -150,6 +150,7 @@ class Pipeline:
             if isinstance(out, ChunkError):
                 meta.usage.add(out.usage)
                 meta.attempts += out.attempts
+                meta.mode = meta.mode or out.mode
                 first_error = first_error or out
                 continue
             if isinstance(out, BaseException):

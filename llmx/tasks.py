@@ -38,6 +38,7 @@ class RecordSpec:
     anchor_required: bool = True
     id: str | None = None
     link: str | None = None
+    value: str | None = None  # numeric field checked against the quantity parsed from the anchor
 
 
 @dataclass(frozen=True)

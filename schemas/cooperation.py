@@ -8,7 +8,8 @@ The contract with llmx:
 - ``RECORDS``: for each list field of ``RESPONSE_MODEL``, which field is the verbatim quote
   (``quote``), which short field must be found inside it (``anchor``, becomes ``span``), whether
   a record may stand without the anchor being found (``anchor_required``), which field is the
-  record's id (``id``) and which field links to another record kind's id (``link``).
+  record's id (``id``), which field links to another record kind's id (``link``), and which
+  numeric field must agree with the quantity parsed from the anchor (``value``).
 - ``VERSION``: bump when the meaning of a field changes.
 """
 
@@ -93,5 +94,6 @@ RECORDS = {
         "anchor_required": True,
         "id": None,
         "link": "programme",
+        "value": "value",
     },
 }

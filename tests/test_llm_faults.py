@@ -262,3 +262,21 @@ async def test_api_key_never_leaks(server: ScriptedServer, tmp_path: Path) -> No
     for f in tmp_path.rglob("*"):
         if f.is_file():
             assert secret.encode() not in f.read_bytes()
+
+
+async def test_value_that_disagrees_with_the_source_is_corrected(server: ScriptedServer) -> None:
+    wrong = {**METRIC, "value": 1000}
+    server.enqueue(Reply.data({"programmes": [], "metrics": [wrong]}))
+    [r] = await run(server, mode="tools")
+    [m] = r.records("metrics")
+    assert m["value"] == 320
+    assert any("disagrees with the source" in w for w in r.meta.warnings)
+
+
+async def test_failed_document_says_which_mode_and_how_many_requests(
+    server: ScriptedServer,
+) -> None:
+    server.enqueue(*(Reply.error(503) for _ in range(3)))
+    [r] = await run(server, mode="json", max_retries=2)
+    assert r.status == "error" and r.meta.mode == "json"
+    assert r.meta.usage.requests == 3 == r.meta.attempts

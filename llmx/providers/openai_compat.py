@@ -49,8 +49,18 @@ _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|tool|gramma
 class ChunkError(Exception):
     """A chunk failed for good (after retries); ``type`` classifies it for the output."""
 
-    def __init__(self, type_: str, message: str, *, retryable: bool, usage: Usage, attempts: int):
+    def __init__(
+        self,
+        type_: str,
+        message: str,
+        *,
+        retryable: bool,
+        usage: Usage,
+        attempts: int,
+        mode: str | None = None,
+    ):
         super().__init__(message)
+        self.mode = mode
         self.type = type_
         self.retryable = retryable
         self.usage = usage
@@ -272,12 +282,14 @@ class LLMBackend:
                         warnings.append(note + self.current_mode())
                         continue
                     type_, retryable = _classify(root)
+                    stats.usage.requests = stats.attempts
                     raise ChunkError(
                         type_,
                         _describe(root),
                         retryable=retryable,
                         usage=stats.usage,
                         attempts=stats.attempts,
+                        mode=mode,
                     ) from None
         finally:
             _STATS.reset(token)
@@ -298,7 +310,17 @@ class LLMBackend:
         """The response model wrapped for instructor once per task (it would per call)."""
         model = task.response_model
         if model not in self._wrapped:
-            self._wrapped[model] = instructor.openai_schema(model)
+            wrapped = instructor.openai_schema(model)
+            # instructor regenerates the JSON schema on every request (a quarter of llmx's CPU
+            # per request in bench/); the wrapped class is ours, so answer from a cache.
+            schema = wrapped.model_json_schema()
+            original = wrapped.model_json_schema
+
+            def model_json_schema(*args: Any, **kwargs: Any) -> dict[str, Any]:
+                return schema if not (args or kwargs) else original(*args, **kwargs)
+
+            wrapped.model_json_schema = model_json_schema  # type: ignore[method-assign]
+            self._wrapped[model] = wrapped
         return self._wrapped[model]
 
     async def _call(
