@@ -1,0 +1,66 @@
+"""Settings precedence: flags > environment > llmx.toml > [tool.llmx] > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmx.config import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in (
+        "OPENAI_BASE_URL",
+        "LLMX_BASE_URL",
+        "LLMX_MODEL",
+        "OPENAI_MODEL",
+        "LLMX_MODE",
+        "LLMX_BACKEND",
+        "LLMX_CONCURRENCY",
+        "LLMX_CACHE_DIR",
+        "LLMX_TIMEOUT",
+        "OPENAI_API_KEY",
+        "MY_KEY",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.llmx]\nmodel = "from-pyproject"\nconcurrency = 3\nmode = "json"\n'
+    )
+    (tmp_path / "llmx.toml").write_text('model = "from-llmx-toml"\nconcurrency = 4\n')
+    s = load_settings(cwd=tmp_path)
+    assert (s.model, s.concurrency, s.mode) == ("from-llmx-toml", 4, "json")
+    monkeypatch.setenv("LLMX_MODEL", "from-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+    s = load_settings(cwd=tmp_path)
+    assert s.model == "from-env" and s.base_url == "http://127.0.0.1:1/v1"
+    s = load_settings({"model": "from-flag", "concurrency": None}, cwd=tmp_path)
+    assert s.model == "from-flag" and s.concurrency == 4  # a flag not given changes nothing
+
+
+def test_backend_auto_follows_the_endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(cwd=tmp_path).effective_backend() == "rules"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+    assert load_settings(cwd=tmp_path).effective_backend() == "llm"
+
+
+def test_api_key_env_and_secrecy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_KEY", "sk-secret-value")
+    s = load_settings({"api_key_env": "MY_KEY"}, cwd=tmp_path)
+    assert s.resolved_api_key() == "sk-secret-value"
+    s = load_settings({"api_key": "sk-passed-in"}, cwd=tmp_path)
+    assert "sk-passed-in" not in repr(s) and "sk-passed-in" not in str(s.public())
+
+
+def test_invalid_settings_are_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "llmx.toml").write_text("concurrency = 0\nmode = 'xml'\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(cwd=tmp_path)
+    assert "concurrency" in str(err.value) and "mode" in str(err.value)
+    (tmp_path / "llmx.toml").write_text("this is not toml ===")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(cwd=tmp_path)
