@@ -10,14 +10,13 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from llmx.evaluation.render import number, print_report
-from llmx.evaluation.report import EvalReport, read_report, write_report
-from llmx.evaluation.runner import EvalOptions, HarnessError, parse_floor, run_eval
+if TYPE_CHECKING:  # the scorer pulls in scipy: imported only when the command runs
+    from llmx.evaluation.report import EvalReport
 
 EXIT_OK, EXIT_HARNESS, EXIT_GATE = 0, 1, 2
 
@@ -34,6 +33,9 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _load_baseline(path: Path | None) -> EvalReport | None:
+    from llmx.evaluation.report import read_report
+    from llmx.evaluation.runner import HarnessError
+
     if path is None:
         return None
     try:
@@ -73,6 +75,10 @@ def command(
     mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
 ) -> None:
     """Score extraction against gold annotations and gate on quality."""
+    from llmx.evaluation.render import number, print_report
+    from llmx.evaluation.report import write_report
+    from llmx.evaluation.runner import EvalOptions, HarnessError, parse_floor, run_eval
+
     try:
         options = EvalOptions(
             dataset=dataset,
