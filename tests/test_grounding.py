@@ -1,0 +1,110 @@
+"""Grounding: spans are computed in code and always index the document text as read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmx.core.documents import Chunk
+from llmx.grounding import Grounder, ground_chunk
+from llmx.merging import Merger
+from llmx.tasks import load_task
+from llmx.text.cleaning import clean
+from llmx.text.script import to_simplified
+
+SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+TEXTS = [p.read_text("utf-8") for p in SEEDS]
+TASK = load_task("cooperation")
+METRICS = TASK.records["metrics"]
+
+
+def metric(quote: str, value_text: str) -> dict:
+    return {
+        "subject": "x",
+        "value": 1,
+        "unit": "个",
+        "qualifier": "exact",
+        "value_text": value_text,
+        "evidence": quote,
+        "programme": None,
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_verbatim_quote_of_the_cleaned_text_grounds_exactly(data: st.DataObject) -> None:
+    original = data.draw(st.sampled_from(TEXTS))
+    cleaned = clean(original)
+    text = cleaned.text
+    start = data.draw(st.integers(0, len(text) - 12))
+    length = data.draw(st.integers(8, min(60, len(text) - start)))
+    quote = text[start : start + length]
+    a = data.draw(st.integers(0, length - 2))
+    b = data.draw(st.integers(a + 1, length))
+    anchor = quote[a:b]
+    if not anchor.strip() or not quote.strip():
+        return
+    grounder = Grounder(cleaned, original)
+    rec, why = grounder.ground(metric(quote, anchor), METRICS, Chunk(0, text, 0))
+    assert rec is not None, why
+    s, e = rec["span"]
+    es, ee = rec["evidence_span"]
+    assert es <= s < e <= ee
+    # The reported strings are the exact source slices; removed pinyin may sit inside them.
+    assert rec["value_text"] == original[s:e] and rec["evidence"] == original[es:ee]
+    # Dropping what cleaning removed from the span gives back exactly the anchor.
+    assert "".join(original[i] for i in cleaned.to_original if s <= i < e) == anchor
+
+
+def test_simplified_quote_grounds_in_traditional_text() -> None:
+    original = next(t for t in TEXTS if "貞豐" in t)
+    cleaned = clean(original)
+    i = cleaned.text.index("10名")
+    quote_trad = cleaned.text[i - 10 : i + 12]
+    rec, _ = Grounder(cleaned, original).ground(
+        metric(to_simplified(quote_trad), "10名"), METRICS, Chunk(0, cleaned.text, 0)
+    )
+    assert rec is not None and rec["grounding"] == "normalized"
+    assert original[rec["span"][0] : rec["span"][1]] == "10名"
+
+
+def test_absent_number_is_not_grounded_and_is_reported() -> None:
+    original = TEXTS[0]
+    cleaned = clean(original)
+    out, warnings = ground_chunk(
+        Grounder(cleaned, original),
+        TASK,
+        Chunk(0, cleaned.text, 0),
+        {"metrics": [metric("培训98765人次", "98765人次")], "programmes": []},
+    )
+    assert out["metrics"] == [] and len(warnings) == 1
+
+
+def test_merging_renumbers_chunk_ids_and_rewrites_links() -> None:
+    merger = Merger(TASK)
+    p = {
+        "id": "P1",
+        "name": "智力帮扶",
+        "donors": ["广州"],
+        "recipients": [],
+        "domains": [],
+        "evidence": "e",
+        "span": [0, 4],
+        "evidence_span": [0, 4],
+    }
+    m1 = {**metric("e", "1个"), "programme": "P1", "span": [10, 12]}
+    merger.add_chunk({"programmes": [p], "metrics": [m1]})
+    q = {**p, "name": "组团式帮扶", "span": [50, 55], "evidence_span": [50, 55]}
+    same = {**p, "id": "P2", "donors": ["黔南"], "span": [60, 64]}
+    m2 = {**metric("e", "2个"), "programme": "P1", "span": [70, 72]}  # chunk-local P1 = 组团式
+    m3 = {**metric("e", "3个"), "programme": "P2", "span": [80, 82]}  # chunk-local P2 = 智力帮扶
+    dup = {**m1}  # the same quantity seen again through overlapping context
+    bad = {**metric("e", "4个"), "programme": "P9", "span": [90, 92]}
+    merger.add_chunk({"programmes": [q, same], "metrics": [m2, m3, dup, bad]})
+    out = merger.result()
+    assert [x["id"] for x in out["programmes"]] == ["P1", "P2"]
+    assert out["programmes"][0]["donors"] == ["广州", "黔南"]
+    assert [m["programme"] for m in out["metrics"]] == ["P1", "P2", "P1", None]
+    assert any("P9" in w for w in merger.warnings)
