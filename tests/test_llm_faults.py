@@ -280,3 +280,12 @@ async def test_failed_document_says_which_mode_and_how_many_requests(
     [r] = await run(server, mode="json", max_retries=2)
     assert r.status == "error" and r.meta.mode == "json"
     assert r.meta.usage.requests == 3 == r.meta.attempts
+
+
+async def test_quantity_hints_list_the_numbers_in_the_chunk(server: ScriptedServer) -> None:
+    server.enqueue(Reply.data(GOOD))
+    await run(server, mode="tools", show_quantities=True)
+    user = server.requests[0]["messages"][-1]["content"]
+    hints = user.split("【新闻正文】")[0]
+    assert "320余人次" in hints and "200余人次" in hints and "15个" in hints
+    assert "8月23日" not in hints and "2024年" not in hints  # dates are not quantities

@@ -47,6 +47,13 @@ def command(
     no_clean: Annotated[
         bool, typer.Option("--no-clean", help="Send the raw text (no boilerplate removal).")
     ] = False,
+    quantity_hints: Annotated[
+        bool | None,
+        typer.Option(
+            "--quantity-hints/--no-quantity-hints",
+            help="List the quantities found in each chunk in the prompt (default on).",
+        ),
+    ] = None,
     keep_ungrounded: Annotated[
         bool, typer.Option("--keep-ungrounded", help="Keep records that cannot be grounded.")
     ] = False,
@@ -78,6 +85,7 @@ def command(
         "cache": False if no_cache else None,
         "clean": False if no_clean else None,
         "keep_ungrounded": keep_ungrounded or None,
+        "show_quantities": quantity_hints,
     }
     try:
         settings = load_settings(overrides)
