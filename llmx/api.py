@@ -14,7 +14,8 @@ the environment and config files, as for the CLI.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,14 @@ async def aextract(
     inputs: Iterable[str | Path | Document] | str | Path,
     *,
     task: str = "cooperation",
+    on_problem: Callable[[LoadProblem], None] | None = None,
     **settings: Any,
 ) -> list[DocResult]:
     """Extract records from files, folders, globs, JSONL files or ``Document`` objects.
 
-    Returns one :class:`DocResult` per document, in input order. Files that cannot be read are
-    skipped (their problems are logged in no result); use the CLI for a per-file report.
+    Returns one :class:`DocResult` per readable document, in input order (a document that
+    failed has ``status == "error"``). Inputs that cannot be read (empty, binary, too large,
+    a broken JSONL row) are reported to ``on_problem``; by default as a ``UserWarning``.
     """
     if isinstance(inputs, str | Path):
         inputs = [inputs]
@@ -67,7 +70,7 @@ async def aextract(
             yield item
 
     try:
-        await pipeline.run(numbered(), results.append)
+        await pipeline.run(numbered(), results.append, on_problem=on_problem or _warn)
     finally:
         await pipeline.aclose()
     return sorted(results, key=lambda r: order.get(r.doc_id, len(order)))
@@ -77,7 +80,12 @@ def extract(
     inputs: Iterable[str | Path | Document] | str | Path,
     *,
     task: str = "cooperation",
+    on_problem: Callable[[LoadProblem], None] | None = None,
     **settings: Any,
 ) -> list[DocResult]:
     """Synchronous wrapper of :func:`aextract` (not for use inside a running event loop)."""
-    return asyncio.run(aextract(inputs, task=task, **settings))
+    return asyncio.run(aextract(inputs, task=task, on_problem=on_problem, **settings))
+
+
+def _warn(problem: LoadProblem) -> None:
+    warnings.warn(f"llmx skipped {problem.source}: {problem.message}", stacklevel=3)

@@ -70,3 +70,18 @@ def test_broken_tasks_say_what_is_wrong(user_root: Path) -> None:
     (user_root / "schemas" / "people.py").write_text("RESPONSE_MODEL = 3\nRECORDS = {}\n")
     with pytest.raises(TaskError, match="RESPONSE_MODEL"):
         load_task("people")
+
+
+def test_api_reports_unreadable_inputs(tmp_path: Path) -> None:
+    from llmx import extract
+
+    (tmp_path / "ok.txt").write_text(
+        "广州市专家赴黔南州开展帮扶，培训320余人次。", encoding="utf-8"
+    )
+    (tmp_path / "empty.txt").write_bytes(b"")
+    seen: list[str] = []
+    results = extract([tmp_path], backend="rules", on_problem=lambda p: seen.append(p.source))
+    assert [r.doc_id for r in results] == ["ok"] and results[0].records("metrics")
+    assert len(seen) == 1 and seen[0].endswith("empty.txt")
+    with pytest.warns(UserWarning, match="empty.txt"):
+        extract([tmp_path], backend="rules")
