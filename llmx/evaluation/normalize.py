@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from llmx.quantities import parse_quantity
-
-_script_normalizer: Callable[[str], str] | None
-try:  # the text layer's same-length traditional->simplified + full-width->half-width map
-    from llmx.text.script import normalize_for_matching as _script_normalizer
-except ImportError:  # not written yet: fall back to NFKC + OpenCC t2s (same intent)
-    _script_normalizer = None
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> Callable[[str], str]:
-    try:
-        from opencc_purepy import OpenCC
-    except ImportError:  # pragma: no cover - a declared dependency
-        return lambda s: s
-    return OpenCC("t2s").convert
+from llmx.text.script import normalize_for_matching
 
 
 def script(text: str) -> str:
     """Traditional -> simplified and full-width -> half-width (via ``llmx.text.script``)."""
-    if _script_normalizer is not None:
-        return _script_normalizer(text)
-    return _t2s()(unicodedata.normalize("NFKC", text))
+    return normalize_for_matching(text)
 
 
 _SPACE = re.compile(r"\s+")

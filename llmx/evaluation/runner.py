@@ -178,14 +178,9 @@ def call_backend(
 def _task_hashes(task: str, root: Path) -> tuple[str | None, str | None]:
     """Digests of ``prompts/<task>/`` and ``schemas/<task>.py`` (the dataset's repository
     first, then wherever llmx finds the task)."""
-    roots = [root]
-    try:
-        from llmx.tasks import task_roots
+    from llmx.tasks import task_roots
 
-        roots += task_roots()
-    except ImportError:  # pragma: no cover - the task layer ships with llmx
-        pass
-    for base in roots:
+    for base in [root, *task_roots()]:
         schema, prompts = base / "schemas" / f"{task}.py", base / "prompts" / task
         if schema.is_file():
             return sha256_tree(prompts), sha256_file(schema)
