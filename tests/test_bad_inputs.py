@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from _cli import run_llmx
 
 from llmx.testing import Reply, ScriptedServer
 
 GOOD_TEXT = "广州市专家赴黔南州开展帮扶，培训320余人次。"
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMX_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "llmx.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_bad_files_are_reported_and_the_run_completes(tmp_path: Path) -> None:
@@ -44,7 +31,9 @@ def test_bad_files_are_reported_and_the_run_completes(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
-    proc = run_cli("extract", str(corpus), "-o", str(out), "--backend", "rules", "-q", cwd=tmp_path)
+    proc = run_llmx(
+        "extract", str(corpus), "-o", str(out), "--backend", "rules", "-q", cwd=tmp_path
+    )
 
     assert proc.returncode == 3, proc.stderr  # partial: some inputs unreadable
     assert "Traceback" not in proc.stderr
@@ -94,7 +83,7 @@ def test_retry_failed_redoes_only_the_failures(tmp_path: Path) -> None:
             "--cache-dir",
             str(tmp_path / "c"),
         ]
-        proc = run_cli(*base, cwd=tmp_path)
+        proc = run_llmx(*base, cwd=tmp_path)
         assert proc.returncode == 3, proc.stderr
         assert "--retry-failed" in proc.stderr
         statuses = {r["doc_id"]: r["status"] for r in map(json.loads, out.read_text().splitlines())}
@@ -103,11 +92,11 @@ def test_retry_failed_redoes_only_the_failures(tmp_path: Path) -> None:
 
         # A plain re-run leaves the failure alone (and still says so); --retry-failed
         # redoes only d1.
-        proc = run_cli(*base, cwd=tmp_path)
+        proc = run_llmx(*base, cwd=tmp_path)
         assert proc.returncode == 3 and "--retry-failed" in proc.stderr
         assert len(server.requests) == n
         server.responder = lambda req: Reply.data(reply)
-        proc = run_cli(*base, "--retry-failed", cwd=tmp_path)
+        proc = run_llmx(*base, "--retry-failed", cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert len(server.requests) == n + 1
     lines = [json.loads(x) for x in out.read_text().splitlines()]

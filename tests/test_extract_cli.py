@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from _cli import popen_llmx
 
 from llmx.testing import Reply, ScriptedServer, request_text
 
@@ -49,19 +47,6 @@ def make_corpus(root: Path, n: int) -> Path:
     return corpus
 
 
-def llmx(*args: str, env_extra: dict[str, str] | None = None, **kw) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMX_"))}
-    env.update(env_extra or {})
-    return subprocess.Popen(
-        [sys.executable, "-m", "llmx.cli", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kw,
-    )
-
-
 def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
@@ -83,7 +68,7 @@ def test_second_run_makes_no_requests(tmp_path: Path) -> None:
             str(tmp_path / "cache"),
             "-q",
         ]
-        p = llmx(*args, cwd=tmp_path)
+        p = popen_llmx(*args, cwd=tmp_path)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
         first = len(server.requests)
@@ -96,13 +81,14 @@ def test_second_run_makes_no_requests(tmp_path: Path) -> None:
                 assert m["value_text"] in text[m["span"][0] : m["span"][1]]
 
         # Same command again: everything is already in the output -> no request at all.
-        p = llmx(*args, cwd=tmp_path)
+        p = popen_llmx(*args, cwd=tmp_path)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0 and len(server.requests) == first
         assert "6 already done" in err
 
         # A fresh output file: every response comes from the cache -> still no request.
-        p = llmx(*[a if a != str(out) else str(tmp_path / "b.jsonl") for a in args], cwd=tmp_path)
+        fresh = [a if a != str(out) else str(tmp_path / "b.jsonl") for a in args]
+        p = popen_llmx(*fresh, cwd=tmp_path)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0 and len(server.requests) == first, err
         assert "(6 from cache)" in err
@@ -131,7 +117,7 @@ def test_interrupt_then_resume_writes_every_doc_once(tmp_path: Path, sig: int) -
             "2",
             "-q",
         ]
-        p = llmx(*args, cwd=tmp_path)
+        p = popen_llmx(*args, cwd=tmp_path)
         deadline = time.time() + 30
         want = rng.randint(2, n // 2)
         while time.time() < deadline:
@@ -146,7 +132,7 @@ def test_interrupt_then_resume_writes_every_doc_once(tmp_path: Path, sig: int) -
         assert 0 < len(written_first) < n
         requests_first = len(server.requests)
 
-        p = llmx(*args, cwd=tmp_path)
+        p = popen_llmx(*args, cwd=tmp_path)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
 
@@ -164,7 +150,7 @@ def test_interrupt_then_resume_writes_every_doc_once(tmp_path: Path, sig: int) -
 def test_no_endpoint_uses_rules_and_says_so(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path, 2)
     out = tmp_path / "out.jsonl"
-    p = llmx("extract", str(corpus), "-o", str(out), "-q", cwd=tmp_path)
+    p = popen_llmx("extract", str(corpus), "-o", str(out), "-q", cwd=tmp_path)
     _, err = p.communicate(timeout=60)
     assert "no endpoint configured" in err
     assert "offline rules extractor" in err
@@ -174,7 +160,7 @@ def test_no_endpoint_uses_rules_and_says_so(tmp_path: Path) -> None:
 
 def test_missing_model_is_one_clear_line(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path, 1)
-    p = llmx("extract", str(corpus), "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path)
+    p = popen_llmx("extract", str(corpus), "--base-url", "http://127.0.0.1:9/v1", cwd=tmp_path)
     _, err = p.communicate(timeout=60)
     assert p.returncode == 1
     assert "LLMX_MODEL" in err and "Traceback" not in err
