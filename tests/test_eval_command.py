@@ -239,12 +239,17 @@ def test_backend_path_records_settings_and_saves_predictions(dataset: Path, tmp_
     assert len(read_predictions(saved)) == 2
 
 
-def test_an_unwritten_backend_is_a_harness_error(dataset: Path) -> None:
-    def missing(*_: Any) -> list[DocResult]:
-        raise NotImplementedError("engine not built")
-
-    with pytest.raises(HarnessError, match="not available"):
-        run_eval(EvalOptions(dataset=dataset), extractor=missing)
+def test_a_backend_that_cannot_run_is_a_harness_error(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("OPENAI_BASE_URL", "LLMX_BASE_URL", "LLMX_MODEL", "OPENAI_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    # An endpoint but no model: the real backend refuses with a ConfigError.
+    options = EvalOptions(
+        dataset=dataset, backend="llm", settings={"base_url": "http://127.0.0.1:9/v1"}
+    )
+    with pytest.raises(HarnessError, match=r"cannot run.*LLMX_MODEL"):
+        run_eval(options)
 
 
 def test_parse_floor() -> None:

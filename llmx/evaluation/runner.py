@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmx._version import __version__
+from llmx.config import ConfigError
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.evaluation.gold import GoldDoc, text_sha256
@@ -37,6 +38,7 @@ from llmx.evaluation.report import (
     sha256_tree,
 )
 from llmx.evaluation.scoring import KINDS, SPECS, is_grounded, score_document, summarize
+from llmx.tasks import TaskError
 
 
 class HarnessError(Exception):
@@ -372,8 +374,8 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         documents = [e.document for e in dataset.entries]
         try:
             results = extractor(documents, options.task, options.backend, options.settings)
-        except NotImplementedError as exc:
-            raise HarnessError(f"backend {options.backend!r} is not available: {exc}") from exc
+        except (ConfigError, TaskError) as exc:
+            raise HarnessError(f"backend {options.backend!r} cannot run: {exc}") from exc
         settings = public_run_settings(options.task, options.backend, options.settings)
         backend = options.backend
     if options.save_predictions is not None:
