@@ -206,8 +206,8 @@ class LLMBackend:
             if exc is None or isinstance(exc, IncompleteOutputException):
                 return False
             if _is_transport_fault(exc):
-                if _is_mode_rejection(exc) and self._unproven(exc):
-                    return False
+                if _is_mode_rejection(exc) and self._probing():
+                    return False  # let extract_chunk fall back to the next mode instead
                 stats.transport_faults += 1
                 return stats.transport_faults <= s.max_retries
             if isinstance(exc, openai.APIError):
@@ -226,7 +226,8 @@ class LLMBackend:
 
         return AsyncRetrying(retry=should_retry, wait=wait, reraise=True)
 
-    def _unproven(self, _exc: BaseException) -> bool:
+    def _probing(self) -> bool:
+        """True while ``auto`` mode has not yet seen the server accept any mode."""
         return self.settings.mode == "auto" and not self._proven
 
     def current_mode(self) -> str:
