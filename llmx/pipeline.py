@@ -20,7 +20,7 @@ from llmx.core.documents import Chunk, CleanedText, Document, LoadProblem
 from llmx.core.results import DocError, DocMeta, DocResult, Usage
 from llmx.grounding import Grounder, ground_chunk
 from llmx.merging import Merger
-from llmx.providers.base import Backend, ChunkOutput
+from llmx.providers.base import Backend, ChunkError, ChunkOutput
 from llmx.tasks import Task, load_task
 from llmx.text.chunking import chunk_text
 from llmx.text.cleaning import clean
@@ -126,8 +126,6 @@ class Pipeline:
         return result
 
     async def _extract_into(self, doc: Document, result: DocResult) -> None:
-        from llmx.providers.openai_compat import ChunkError
-
         meta = result.meta
         cleaned = clean(doc.text) if self.settings.clean else CleanedText.identity(doc.text)
         meta.chars_clean = len(cleaned.text)

@@ -36,6 +36,27 @@ class ChunkOutput:
     warnings: list[str] = field(default_factory=list)
 
 
+class ChunkError(Exception):
+    """A chunk failed for good (after retries); ``type`` classifies it for the output."""
+
+    def __init__(
+        self,
+        type_: str,
+        message: str,
+        *,
+        retryable: bool,
+        usage: Usage,
+        attempts: int,
+        mode: str | None = None,
+    ):
+        super().__init__(message)
+        self.mode = mode
+        self.type = type_
+        self.retryable = retryable
+        self.usage = usage
+        self.attempts = attempts
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A source of records for a chunk of cleaned text."""

@@ -31,7 +31,7 @@ from llmx.config import Settings
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
 from llmx.prompting import render_messages
-from llmx.providers.base import ChunkOutput
+from llmx.providers.base import ChunkError, ChunkOutput
 from llmx.quantities import find_quantities
 from llmx.tasks import Task
 
@@ -44,27 +44,6 @@ _INSTRUCTOR_MODES = {
 }
 _THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
 _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|tool|grammar|schema", re.I)
-
-
-class ChunkError(Exception):
-    """A chunk failed for good (after retries); ``type`` classifies it for the output."""
-
-    def __init__(
-        self,
-        type_: str,
-        message: str,
-        *,
-        retryable: bool,
-        usage: Usage,
-        attempts: int,
-        mode: str | None = None,
-    ):
-        super().__init__(message)
-        self.mode = mode
-        self.type = type_
-        self.retryable = retryable
-        self.usage = usage
-        self.attempts = attempts
 
 
 @dataclass
