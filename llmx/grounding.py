@@ -14,6 +14,7 @@ kept with ``grounding = "ungrounded"`` when the caller asks for it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +73,8 @@ class Grounder:
             return None
         idx = self._view.index
         # restrict the normalised view to [lo, hi)
-        vlo = _bisect_left(idx, lo)
-        vhi = _bisect_left(idx, hi)
+        vlo = bisect_left(idx, lo)
+        vhi = bisect_left(idx, hi)
         vpos = self._view.text.find(probe, vlo, vhi)
         if vpos >= 0:
             return idx[vpos], idx[vpos + len(probe) - 1] + 1, "normalized"
@@ -116,21 +117,13 @@ class Grounder:
         anchor = str(rec.get(spec.anchor) or "")
         whole = len(self.cleaned.text)
 
-        evidence: tuple[int, int, str] | None = None
-        if hint_evidence is not None:
-            s, e = chunk.start + hint_evidence[0], chunk.start + hint_evidence[1]
-            if self.cleaned.text[s:e] == quote:
-                evidence = (s, e, "exact")
+        evidence = self._verified_hint(hint_evidence, chunk, quote)
         if evidence is None:
             evidence = self.locate(quote, chunk.start, chunk.end, fuzzy=True) or self.locate(
                 quote, 0, whole, fuzzy=True
             )
 
-        span: tuple[int, int, str] | None = None
-        if hint_span is not None:
-            s, e = chunk.start + hint_span[0], chunk.start + hint_span[1]
-            if self.cleaned.text[s:e] == anchor:
-                span = (s, e, "exact")
+        span = self._verified_hint(hint_span, chunk, anchor)
         if span is None and evidence is not None:
             span = self.locate(anchor, evidence[0], evidence[1])
         if span is None and spec.anchor_required and evidence is not None:
@@ -175,6 +168,15 @@ class Grounder:
         )
         return rec, None
 
+    def _verified_hint(
+        self, hint: list[int] | None, chunk: Chunk, expected: str
+    ) -> tuple[int, int, str] | None:
+        """A backend's chunk-relative span, accepted only if it slices to ``expected``."""
+        if hint is None:
+            return None
+        s, e = chunk.start + hint[0], chunk.start + hint[1]
+        return (s, e, "exact") if self.cleaned.text[s:e] == expected else None
+
     def _check_value(self, rec: dict[str, Any], spec: RecordSpec) -> None:
         """The number must be the one written in the source: 320余人次 cannot carry 1000."""
         assert spec.value is not None
@@ -211,17 +213,6 @@ def _same_number(a: float | None, b: Any) -> bool:
         return a is not None and abs(float(a) - float(b)) < 1e-9
     except (TypeError, ValueError):
         return False
-
-
-def _bisect_left(seq: list[int], x: int) -> int:
-    lo, hi = 0, len(seq)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if seq[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def ground_chunk(

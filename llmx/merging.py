@@ -27,7 +27,7 @@ class Merger:
         self.records: dict[str, list[dict[str, Any]]] = {k: [] for k in task.records}
         self.warnings: list[str] = []
         self._seen_spans: dict[str, set[tuple[int, int] | None]] = {k: set() for k in task.records}
-        self._ids_by_name: dict[str, str] = {}
+        self._by_name: dict[str, dict[str, Any]] = {}  # normalised name -> kept record
         self._id_kind = next((k for k, s in task.records.items() if s.id), None)
 
     def add_chunk(self, chunk_records: dict[str, list[dict[str, Any]]]) -> None:
@@ -39,15 +39,16 @@ class Merger:
             for rec in chunk_records.get(self._id_kind, []):
                 local = str(rec.get(spec.id) or "")
                 key = _name_key(rec.get(spec.anchor))
-                if key and key in self._ids_by_name:
-                    global_id = self._ids_by_name[key]
-                    _union_lists(next(r for r in kept if r[spec.id] == global_id), rec)
+                if key and key in self._by_name:
+                    same = self._by_name[key]
+                    _union_lists(same, rec)
+                    global_id = same[spec.id]
                 else:
                     global_id = f"P{len(kept) + 1}"
                     rec = {**rec, spec.id: global_id}
                     kept.append(rec)
                     if key:
-                        self._ids_by_name[key] = global_id
+                        self._by_name[key] = rec
                 if local:
                     local_to_global[local] = global_id
 
@@ -78,7 +79,7 @@ class Merger:
 def _union_lists(into: dict[str, Any], other: dict[str, Any]) -> None:
     """Merge list fields (donors, recipients, domains) of a repeated programme."""
     for key, value in other.items():
-        if isinstance(value, list) and isinstance(into.get(key), list) and key != "span":
-            if key == "evidence_span":
-                continue
+        if key in ("span", "evidence_span"):
+            continue  # offsets, not sets
+        if isinstance(value, list) and isinstance(into.get(key), list):
             into[key] = list(dict.fromkeys([*into[key], *value]))

@@ -75,10 +75,9 @@ class ResultWriter:
             self._drop_lines(self.state.failed)
         self._fh = self.path.open("ab")
 
-    def should_skip(self, doc_id: str, *, retry_failed: bool = False) -> bool:
-        if doc_id in self.state.done:
-            return True
-        return doc_id in self.state.failed and not retry_failed
+    def should_skip(self, doc_id: str) -> bool:
+        """Already in the output (with ``retry_failed`` the failed lines are gone by now)."""
+        return doc_id in self.state.done or doc_id in self.state.failed
 
     def write(self, result: DocResult) -> None:
         line = (result.model_dump_json() + "\n").encode("utf-8")

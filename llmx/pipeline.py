@@ -24,8 +24,7 @@ from llmx.providers.base import Backend, ChunkError, ChunkOutput
 from llmx.tasks import Task, load_task
 from llmx.text.chunking import chunk_text
 from llmx.text.cleaning import clean
-
-_HAN = range(0x4E00, 0xA000)
+from llmx.text.script import has_han
 
 
 @dataclass(slots=True)
@@ -91,7 +90,9 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self.task = task or load_task(settings.task)
-        if cache is None and settings.cache and settings.effective_backend() == "llm":
+        if not settings.cache:
+            cache = None
+        elif cache is None and settings.effective_backend() == "llm":
             cache = ResponseCache(settings.cache_dir / "cache.sqlite")
         self.cache = cache
         self.backend = backend or make_backend(settings, cache)
@@ -118,10 +119,7 @@ class Pipeline:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one bad document never ends the run
-            result.status = "error"
-            result.error = DocError(type="internal", message=f"{type(exc).__name__}: {exc}")
-            for kind in self.task.records:
-                result.set_records(kind, [])
+            self._fail(result, DocError(type="internal", message=f"{type(exc).__name__}: {exc}"))
         meta.elapsed_s = round(time.perf_counter() - started, 4)
         return result
 
@@ -129,7 +127,7 @@ class Pipeline:
         meta = result.meta
         cleaned = clean(doc.text) if self.settings.clean else CleanedText.identity(doc.text)
         meta.chars_clean = len(cleaned.text)
-        if not any(ord(ch) in _HAN for ch in cleaned.text[:20000]):
+        if not has_han(cleaned.text):
             meta.warnings.append("no Chinese characters in the document")
         limit = self.backend.max_chunk_chars
         chunks = (
@@ -145,18 +143,15 @@ class Pipeline:
         merger = Merger(self.task)
         first_error: ChunkError | None = None
         for chunk, out in zip(chunks, outputs, strict=True):
-            if isinstance(out, ChunkError):
-                meta.usage.add(out.usage)
-                meta.attempts += out.attempts
-                meta.mode = meta.mode or out.mode
-                first_error = first_error or out
-                continue
-            if isinstance(out, BaseException):
+            if isinstance(out, BaseException) and not isinstance(out, ChunkError):
                 raise out
             meta.usage.add(out.usage)
             meta.attempts += out.attempts
-            meta.cached_chunks += int(out.cached)
             meta.mode = meta.mode or out.mode
+            if isinstance(out, ChunkError):
+                first_error = first_error or out
+                continue
+            meta.cached_chunks += int(out.cached)
             meta.warnings.extend(out.warnings)
             grounded, warnings = ground_chunk(
                 grounder,
@@ -170,16 +165,20 @@ class Pipeline:
         if first_error is not None:
             # All or nothing per document: the finished chunks are cached, so a
             # --retry-failed run pays only for the chunks that failed.
-            result.status = "error"
-            result.error = DocError(
+            error = DocError(
                 type=first_error.type, message=str(first_error), retryable=first_error.retryable
             )
-            for kind in self.task.records:
-                result.set_records(kind, [])
+            self._fail(result, error)
             return
         meta.warnings.extend(merger.warnings)
         for kind, records in merger.result().items():
             result.set_records(kind, records)
+
+    def _fail(self, result: DocResult, error: DocError) -> None:
+        result.status = "error"
+        result.error = error
+        for kind in self.task.records:
+            result.set_records(kind, [])
 
     async def _call(self, chunk: Chunk, doc: Document) -> ChunkOutput:
         async with self._calls:

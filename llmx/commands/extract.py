@@ -138,7 +138,7 @@ async def _run(
             summary = await pipeline.run(
                 load_documents(inputs, max_bytes=settings.max_bytes),
                 sink,
-                skip=lambda doc_id: writer.should_skip(doc_id, retry_failed=retry_failed),
+                skip=writer.should_skip,
                 on_problem=progress.problem,
             )
     except asyncio.CancelledError:

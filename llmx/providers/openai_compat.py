@@ -50,8 +50,7 @@ _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|tool|gramma
 class _CallStats:
     """Per-call accounting, reached from instructor's hooks through a context variable."""
 
-    usage: Usage = field(default_factory=Usage)
-    attempts: int = 0
+    usage: Usage = field(default_factory=Usage)  # usage.requests counts HTTP attempts
     transport_faults: int = 0
     parse_faults: int = 0
 
@@ -62,7 +61,7 @@ _STATS: contextvars.ContextVar[_CallStats] = contextvars.ContextVar("llmx_call_s
 def _on_kwargs(*_args: Any, **_kwargs: Any) -> None:
     stats = _STATS.get(None)
     if stats is not None:
-        stats.attempts += 1
+        stats.usage.requests += 1
 
 
 def _on_response(response: Any) -> None:
@@ -222,7 +221,7 @@ class LLMBackend:
             )
         messages = render_messages(task, chunk, quantities=quantities)
         key = ""
-        if self.cache is not None and self.settings.cache:
+        if self.cache is not None:
             key = cache_key(
                 model=self.model,
                 messages=messages,
@@ -249,39 +248,32 @@ class LLMBackend:
                     break
                 except Exception as exc:
                     root = _root_cause(exc)
-                    if (
-                        _is_mode_rejection(root)
-                        and self.settings.mode == "auto"
-                        and mode not in self._proven
-                        and len(self._modes) > 1
-                    ):
+                    if _is_mode_rejection(root) and self._probing() and len(self._modes) > 1:
                         note = f"mode {mode} rejected by the server ({_describe(root)}); using "
-                        if self._modes and self._modes[0] == mode:
+                        if self._modes[0] == mode:  # concurrent chunks may have moved on already
                             self._modes.pop(0)
                             self.mode_notes.append(note + self._modes[0])
                         warnings.append(note + self.current_mode())
                         continue
                     type_, retryable = _classify(root)
-                    stats.usage.requests = stats.attempts
                     raise ChunkError(
                         type_,
                         _describe(root),
                         retryable=retryable,
                         usage=stats.usage,
-                        attempts=stats.attempts,
+                        attempts=stats.usage.requests,
                         mode=mode,
                     ) from None
         finally:
             _STATS.reset(token)
 
         records = parsed.model_dump(mode="json")
-        if self.cache is not None and self.settings.cache:
+        if self.cache is not None:
             self.cache.put(key, {"records": records, "mode": mode}, model=self.model)
-        stats.usage.requests = stats.attempts
         return ChunkOutput(
             records=records,
             usage=stats.usage,
-            attempts=stats.attempts,
+            attempts=stats.usage.requests,
             mode=mode,
             warnings=warnings,
         )

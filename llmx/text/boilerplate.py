@@ -17,9 +17,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from llmx.text.script import normalize_for_matching
+from llmx.text.script import HAN, normalize_for_matching
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _SENTENCE_END = re.compile(r"[。!?;]")
 _CLAUSE = re.compile(r"[,。!?;、]")
 _INNER_CLAUSE = re.compile(r"[,;、]")
@@ -149,7 +148,7 @@ def classify_line(line: str) -> str | None:
     n = len(line)
     if not n or n > _LONGEST_CLASSIFIED:
         return None
-    has_han = bool(_HAN.search(line))
+    has_han = bool(HAN.search(line))
     if not has_han and n <= 20:
         return "symbols"  # "0", "2021-11-12", "|", "more >>"
     if _is_related_header(line):
@@ -189,7 +188,7 @@ def classify_line(line: str) -> str | None:
 
 def _is_content(line: str) -> bool:
     """A line that reads like article text: long enough, with clause punctuation."""
-    return len(line) >= 30 and bool(_HAN.search(line)) and bool(_CLAUSE.search(line))
+    return len(line) >= 30 and bool(HAN.search(line)) and bool(_CLAUSE.search(line))
 
 
 def _is_short_label(line: str, limit: int) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from llmx.core.documents import Document, LoadProblem
+from llmx.text.script import HAN
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".text"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
@@ -23,7 +24,6 @@ DEFAULT_MAX_BYTES = 20_000_000
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _SNIFF = 8192  # bytes looked at to tell binary from text
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 class DecodeError(ValueError):
@@ -72,7 +72,7 @@ def _plausibility(text: str) -> float:
         punctuation = (
             0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF or 0x2010 <= code <= 0x2027
         )
-        if punctuation or (_HAN.match(c) and _common_han(c)):
+        if punctuation or (HAN.match(c) and _common_han(c)):
             good += 1
     return good / len(sample)
 

@@ -15,13 +15,14 @@ import re
 import unicodedata
 from functools import cache
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+from llmx.text.script import HAN_CLASS
+
 # Latin letters with pinyin's diacritics, precomposed or combining.
 _LETTERS = r"a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
 _ANNOTATION = re.compile(
     rf"(?<=[^\s(（\[【])[(（][ \t]*([{_LETTERS}]+(?:[ \t'’-]+[{_LETTERS}]+)*)[ \t]*[)）]"
 )
-_PRECEDING_HAN = re.compile(rf"[{_HAN}]{{1,8}}$")
+_PRECEDING_HAN = re.compile(rf"[{HAN_CLASS}]{{1,8}}$")
 _TONE_MARKS = "\u0300\u0301\u0304\u030c"  # grave, acute, macron, caron (NFD)
 _MAX_CHARS = 8  # an annotation covers at most this many preceding characters
 

@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     from opencc_purepy import OpenCC
 
 # Han characters (BMP, extension A, compatibility ideographs and the supplementary planes):
-# only stretches containing one can change under traditional -> simplified conversion.
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# the one definition the text layer shares. Only stretches containing one can change under
+# traditional -> simplified conversion.
+HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HAN = re.compile(f"[{HAN_CLASS}]")
+
+
+def has_han(text: str) -> bool:
+    """True when ``text`` holds at least one Han character."""
+    return HAN.search(text) is not None
 
 
 @cache
@@ -64,7 +71,7 @@ def to_simplified(text: str) -> str:
     character-by-character conversion, and a character whose conversion is not one character
     stays as it is.
     """
-    if not _HAN.search(text):
+    if not has_han(text):
         return text
     converted = _convert(text)
     if len(converted) == len(text):
