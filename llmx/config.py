@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from llmx.text.loading import DEFAULT_MAX_BYTES
+
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
 BackendName = Literal["auto", "llm", "rules"]
 
@@ -63,7 +65,7 @@ class Settings(BaseModel):
     keep_ungrounded: bool = Field(False, description="keep records that cannot be grounded")
     cache: bool = Field(True, description="use the response cache")
     cache_dir: Path = Field(Path(".llmx"), description="where cache.sqlite lives")
-    max_bytes: int = Field(20_000_000, ge=1, description="skip input files larger than this")
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1, description="skip input files larger than this")
 
     def resolved_api_key(self) -> str | None:
         if self.api_key is not None:

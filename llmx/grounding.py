@@ -24,6 +24,7 @@ from llmx.core.documents import Chunk, CleanedText
 from llmx.quantities import find_quantities, parse_quantity
 from llmx.tasks import RecordSpec, Task
 from llmx.text.script import normalize_for_matching
+from llmx.text.sentences import span_between
 
 FUZZY_MIN_SCORE = 90.0
 _WS = re.compile(r"\s")
@@ -87,14 +88,9 @@ class Grounder:
         return None
 
     def clause_around(self, start: int, end: int) -> tuple[int, int]:
-        """The clause (between sentence punctuation) that contains ``[start, end)``."""
+        """The sentence (up to and including its end mark) that contains ``[start, end)``."""
         text = self.cleaned.text
-        s = start
-        while s > 0 and text[s - 1] not in _CLAUSE_END:
-            s -= 1
-        e = end
-        while e < len(text) and text[e] not in _CLAUSE_END:
-            e += 1
+        s, e = span_between(text, start, end, _CLAUSE_END)
         if e < len(text):
             e += 1
         while s < e and text[s].isspace():

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from llmx.text.loading import DEFAULT_MAX_BYTES
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -64,7 +66,7 @@ def command(
     ] = False,
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", help="Skip files larger than this many bytes.")
-    ] = 20_000_000,
+    ] = DEFAULT_MAX_BYTES,
 ) -> None:
     """Clean documents and print the result (or, with --show, what was removed and why)."""
     import sys

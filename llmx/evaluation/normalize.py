@@ -13,14 +13,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from llmx.quantities import parse_quantity
-from llmx.text.script import normalize_for_matching
-
-
-def script(text: str) -> str:
-    """Traditional -> simplified and full-width -> half-width (via ``llmx.text.script``)."""
-    return normalize_for_matching(text)
-
+from llmx.quantities import Quantity, parse_quantity
+from llmx.text.pinyin import GLUED_LATIN
+from llmx.text.script import normalize_for_matching as script
 
 _SPACE = re.compile(r"\s+")
 # Punctuation that carries no meaning when comparing short fields (subjects, names, places).
@@ -38,16 +33,12 @@ def text(value: Any) -> str:
     return _SPACE.sub("", script(str(value))).casefold()
 
 
-# A parenthesised run of Latin letters glued to the text: pinyin annotations such as 協(xié)作.
-_ANNOTATION = re.compile(r"\([A-Za-z\u00c0-\u024f\u0300-\u036f ]+\)")
-
-
 def loose(value: Any) -> str:
     """:func:`text` without parenthesised Latin runs, so ``協(xié)作`` reads ``协作``.
 
     Used to check that a quote is *in* a slice of the source, where scraped pinyin sits.
     """
-    return _ANNOTATION.sub("", text(value))
+    return GLUED_LATIN.sub("", text(value))
 
 
 @lru_cache(maxsize=65536)
@@ -124,13 +115,20 @@ def _canonical(lo: float, hi: float | None, unit_text: str) -> tuple[float, floa
     """
     expr = _expr_number(lo) + ("" if hi is None else "至" + _expr_number(hi)) + unit_text
     q = parse_quantity(expr) if unit_text else None
-    if q is not None and q.text == expr and q.unit_canonical:
-        c_lo = getattr(q, "canonical_value", None)
-        c_hi = getattr(q, "canonical_value_max", None)
-        if c_lo is not None:
-            return float(c_lo), None if c_hi is None else float(c_hi), script(q.unit_canonical)
+    if q is not None and q.text == expr and _has_canonical(q):
+        return _from_quantity(q)
     factor, canonical = unit(unit_text)
     return lo * factor, None if hi is None else hi * factor, canonical
+
+
+def _has_canonical(q: Quantity) -> bool:
+    return bool(q.unit_canonical) and q.canonical_value is not None
+
+
+def _from_quantity(q: Quantity) -> tuple[float, float | None, str]:
+    """The parser's canonical value, upper bound and unit (units in UNITS are simplified)."""
+    assert q.unit_canonical is not None and q.canonical_value is not None
+    return q.canonical_value, q.canonical_value_max, q.unit_canonical
 
 
 def amount(
@@ -148,11 +146,9 @@ def amount(
         parsed = parse_quantity(script(str(value_text)))
         if parsed is None:
             return None, None, unit(u)[1]
-        c_lo = getattr(parsed, "canonical_value", None)
-        if c_lo is None or not parsed.unit_canonical:
+        if not _has_canonical(parsed):
             return _canonical(parsed.value, parsed.value_max, u or label(parsed.unit))
-        c_hi = getattr(parsed, "canonical_value_max", None)
-        return float(c_lo), None if c_hi is None else float(c_hi), script(parsed.unit_canonical)
+        return _from_quantity(parsed)
     if lo is None:
         return None, None if hi is None else hi, unit(u)[1]
     return _canonical(lo, hi, u)

@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 from llmx.core.documents import Chunk, Document
 from llmx.providers.base import ChunkOutput
 from llmx.quantities import Quantity, find_quantities
+from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching
+from llmx.text.sentences import span_between, split_sentences
 
 if TYPE_CHECKING:
     from llmx.tasks import Task
@@ -42,7 +44,6 @@ def _words(spaced: str) -> tuple[str, ...]:
     return tuple(spaced.split())
 
 
-_SENTENCE = re.compile(r"[^\n。！？!?；;…]+(?:[。！？!?；;…]+[”’」』)）]*)?")
 _CLAUSE_BREAK = "，,：:。！？!?；;…\n"
 _LONG_SENTENCE = 120
 
@@ -60,7 +61,6 @@ _BEFORE_VERBS = re.compile(
 )
 _BEFORE_TRAILING = re.compile(r"(?:共计|合计|累计|总计|共|达到|达|了|有|计)+$")
 _BEFORE_LEADING = re.compile(r"^(?:通过|在|对|向|为|并|还|又|已|同时|其中|此外|另外|累计|共)+")
-_PINYIN = re.compile(r"\([a-zü\u00e0-\u01dc]+\)")  # 協(xié)作 in raw, uncleaned text
 _PAREN = re.compile(r"[(（][^()（）]{0,8}[)）]")
 _NOT_METRIC_SUBJECTS = frozenset(
     {"方面", "关键时间节点", "时间节点", "层面", "维度", "环节", "步骤"}
@@ -194,21 +194,18 @@ def _split_sentences(norm: str) -> list[_Sentence]:
     out = [_Sentence(0, 0, 0)]  # sentinel so bisect always finds one
     paragraph = 0
     pos = 0
-    for m in _SENTENCE.finditer(norm):
-        paragraph += norm.count("\n", pos, m.start())
-        pos = m.start()
-        out.append(_Sentence(m.start(), m.end(), paragraph))
+    for start, end in split_sentences(norm):
+        start, end = _strip(norm, start, end)
+        if start == end:
+            continue
+        paragraph += norm.count("\n", pos, start)
+        pos = start
+        out.append(_Sentence(start, end, paragraph))
     return out
 
 
 def _clause(norm: str, start: int, end: int, sent: _Sentence) -> tuple[int, int]:
-    a = start
-    while a > sent.start and norm[a - 1] not in _CLAUSE_BREAK:
-        a -= 1
-    b = end
-    while b < sent.end and norm[b] not in _CLAUSE_BREAK:
-        b += 1
-    return a, b
+    return span_between(norm, start, end, _CLAUSE_BREAK, sent.start, sent.end)
 
 
 def _strip(norm: str, start: int, end: int) -> tuple[int, int]:
@@ -223,7 +220,7 @@ def _strip(norm: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _after_phrase(norm: str, start: int, end: int) -> str:
-    run = _PINYIN.sub("", norm[start:end])
+    run = GLUED_LATIN.sub("", norm[start:end])
     m = _PAREN.match(run)
     if m:
         run = run[m.end() :]
@@ -245,7 +242,7 @@ def _after_phrase(norm: str, start: int, end: int) -> str:
 
 
 def _before_phrase(norm: str, start: int, end: int) -> str:
-    run = _PAREN.sub("", _PINYIN.sub("", norm[start:end])).strip()
+    run = _PAREN.sub("", GLUED_LATIN.sub("", norm[start:end])).strip()
     run = _BEFORE_TRAILING.sub("", run)
     run = _BEFORE_LEADING.sub("", run)
     if "等" in run and not run.endswith("等"):
@@ -398,9 +395,7 @@ def _programme_name(
     close_q = norm.find("”", open_q + 1, sent.end) if open_q >= 0 else -1
     if open_q >= 0 and close_q >= cue.end() - 1 and close_q - open_q <= 40:
         return open_q + 1, close_q
-    clause_start = start
-    while clause_start > sent.start and norm[clause_start - 1] not in "，,：:。；;\n—":
-        clause_start -= 1
+    clause_start, _ = span_between(norm, start, start, "，,：:。；;\n—", sent.start, sent.end)
     firsts = [a for a, _ in in_sent if clause_start <= a < start]
     if firsts and end - firsts[0] <= 40:
         start = firsts[0]

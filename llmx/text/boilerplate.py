@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 from llmx.text.script import HAN, normalize_for_matching
 
-_SENTENCE_END = re.compile(r"[。!?;]")
 _CLAUSE = re.compile(r"[,。!?;、]")
 _INNER_CLAUSE = re.compile(r"[,;、]")
 _BULLET = re.compile(r"^[•·●○■□▪◆◇★☆▶►▸‣∙・*\-]")

@@ -22,9 +22,12 @@ _LETTERS = r"a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
 _ANNOTATION = re.compile(
     rf"(?<=[^\s(（\[【])[(（][ \t]*([{_LETTERS}]+(?:[ \t'’-]+[{_LETTERS}]+)*)[ \t]*[)）]"
 )
-_PRECEDING_HAN = re.compile(rf"[{HAN_CLASS}]{{1,8}}$")
-_TONE_MARKS = "\u0300\u0301\u0304\u030c"  # grave, acute, macron, caron (NFD)
 _MAX_CHARS = 8  # an annotation covers at most this many preceding characters
+# Any parenthesised run of Latin letters (accents and combining marks included) glued to the
+# text: a loose, unverified match for matching views -- find_pinyin() is the verified one.
+GLUED_LATIN = re.compile(r"\([a-zA-Z\u00c0-\u024f\u0300-\u036f]+\)")
+_PRECEDING_HAN = re.compile(rf"[{HAN_CLASS}]{{1,{_MAX_CHARS}}}$")
+_TONE_MARKS = "\u0300\u0301\u0304\u030c"  # grave, acute, macron, caron (NFD)
 
 
 def _toneless(syllable: str) -> str:

@@ -17,6 +17,19 @@ _BOUNDARY = re.compile(
 )
 
 
+def span_between(
+    text: str, start: int, end: int, breaks: str, lo: int = 0, hi: int | None = None
+) -> tuple[int, int]:
+    """Widen ``[start, end)`` outwards to the nearest ``breaks`` characters (not included),
+    staying inside ``[lo, hi)`` -- the clause or sentence around a quantity."""
+    hi = len(text) if hi is None else hi
+    while start > lo and text[start - 1] not in breaks:
+        start -= 1
+    while end < hi and text[end] not in breaks:
+        end += 1
+    return start, end
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Return half-open ``(start, end)`` spans of the sentences of ``text``.
 
