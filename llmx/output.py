@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -29,6 +30,36 @@ class ResumeState:
     done: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     torn_bytes: int = 0
+
+
+def read_results(path: str | Path) -> Iterator[DocResult]:
+    """The ``DocResult`` lines of a JSONL output file, in order (blank lines skipped).
+
+    Raises:
+        OSError / UnicodeDecodeError: the file cannot be read.
+        ValueError: a line is not a valid ``DocResult``; the message names ``path:line``.
+    """
+    with Path(path).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield DocResult.model_validate_json(line)
+            except ValueError as exc:
+                first = str(exc).strip().splitlines()[0]
+                raise ValueError(f"{path}:{n}: not a DocResult line: {first}") from exc
+
+
+def write_results(results: Iterable[DocResult], path: str | Path) -> None:
+    """Write results as JSONL in one go (the same line format as :class:`ResultWriter`)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as fh:
+        fh.writelines(_line(r) for r in results)
+
+
+def _line(result: DocResult) -> bytes:
+    return (result.model_dump_json() + "\n").encode("utf-8")
 
 
 def read_resume_state(path: Path) -> ResumeState:
@@ -80,8 +111,7 @@ class ResultWriter:
         return doc_id in self.state.done or doc_id in self.state.failed
 
     def write(self, result: DocResult) -> None:
-        line = (result.model_dump_json() + "\n").encode("utf-8")
-        self._fh.write(line)
+        self._fh.write(_line(result))
         self._fh.flush()
         if self.path is not None and time.monotonic() - self._synced >= self.fsync_interval:
             os.fsync(self._fh.fileno())

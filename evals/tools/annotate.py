@@ -31,7 +31,12 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from llmx.evaluation.gold import GoldDoc, gold_json_schema, text_sha256  # noqa: E402
+from llmx.evaluation.gold import (  # noqa: E402
+    GoldDoc,
+    gold_json_schema,
+    render_gold,
+    text_sha256,
+)
 
 TASK_DIR = ROOT / "evals" / "cooperation"
 DOMAINS = {"医疗", "教育", "科技", "农业", "劳务就业", "文旅", "产业", "干部人才", "其他"}
@@ -275,9 +280,7 @@ def load_source(path: Path) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def render(doc: GoldDoc) -> str:
-    """The gold file's text (stable formatting, so regenerating is a no-op)."""
-    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+render = render_gold  # the gold file's text, in the format llmx's review also writes
 
 
 def render_schema() -> str:

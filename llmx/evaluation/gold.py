@@ -74,11 +74,22 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def read_gold(path: str | Path) -> GoldDoc:
+    """Parse and validate one gold file."""
+    return GoldDoc.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def render_gold(doc: GoldDoc) -> str:
+    """A gold file's text, in the one stable format every writer uses (small diffs, and
+    regenerating an unchanged file is a no-op)."""
+    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
 def load_gold(directory: str | Path) -> dict[str, GoldDoc]:
     """Load every ``*.json`` gold file in ``directory``, keyed by doc_id."""
     out: dict[str, GoldDoc] = {}
     for path in sorted(Path(directory).glob("*.json")):
-        doc = GoldDoc.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        doc = read_gold(path)
         out[doc.doc_id] = doc
     return out
 

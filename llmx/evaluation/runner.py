@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +22,7 @@ from llmx._version import __version__
 from llmx.config import ConfigError
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
-from llmx.evaluation.gold import GoldDoc, text_sha256
+from llmx.evaluation.gold import GoldDoc, read_gold, text_sha256
 from llmx.evaluation.labels import PRF, DocScore, KindScores
 from llmx.evaluation.report import (
     EvalReport,
@@ -37,7 +36,14 @@ from llmx.evaluation.report import (
     sha256_json,
     sha256_tree,
 )
-from llmx.evaluation.scoring import KINDS, SPECS, is_grounded, score_document, summarize
+from llmx.evaluation.scoring import (
+    KINDS,
+    grounding_spec,
+    is_grounded,
+    score_document,
+    summarize,
+)
+from llmx.output import read_results, write_results
 from llmx.tasks import TaskError
 
 
@@ -108,7 +114,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     seen: dict[str, Path] = {}
     for path in files:
         try:
-            gold = GoldDoc.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            gold = read_gold(path)
         except (OSError, ValueError, ValidationError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise HarnessError(f"bad gold file {path}: {first}") from exc
@@ -123,7 +129,7 @@ def load_dataset(directory: str | Path) -> Dataset:
             )
         for kind in KINDS:
             for i, rec in enumerate(gold.records(kind)):
-                if not is_grounded(rec, doc.text, SPECS[kind]):
+                if not is_grounded(rec, doc.text, grounding_spec(kind)):
                     warnings.append(
                         f"{path.name}: gold {kind}[{i}] spans do not slice to its quotes"
                     )
@@ -135,30 +141,16 @@ def load_dataset(directory: str | Path) -> Dataset:
 
 
 def read_predictions(path: str | Path) -> list[DocResult]:
-    """Read a JSONL file of ``DocResult`` lines (blank lines skipped)."""
-    out: list[DocResult] = []
+    """Read a JSONL file of ``DocResult`` lines (as ``llmx extract`` writes them)."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        return list(read_results(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise HarnessError(f"cannot read predictions {path}: {exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            out.append(DocResult.model_validate_json(line))
-        except ValidationError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise HarnessError(f"{path}:{n}: not a DocResult line: {first}") from exc
-    return out
+    except ValueError as exc:
+        raise HarnessError(str(exc)) from exc
 
 
-def write_predictions(results: Sequence[DocResult], path: str | Path) -> None:
-    """Write results as JSONL (the format :func:`read_predictions` and ``llmx extract`` use)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as fh:
-        for r in results:
-            fh.write(r.model_dump_json() + "\n")
+write_predictions = write_results
 
 
 Extractor = Callable[[list[Document], str, str, dict[str, Any]], list[DocResult]]

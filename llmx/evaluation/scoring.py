@@ -40,6 +40,7 @@ from scipy.optimize import linear_sum_assignment
 
 from llmx.evaluation import normalize as norm
 from llmx.evaluation.labels import PRF, Counts, DocScore, KindScores, Pair, Tally, prf
+from llmx.tasks import RecordSpec, load_task
 
 KINDS = ("programmes", "metrics")
 MIN_SIMILARITY = 0.5
@@ -52,6 +53,21 @@ Span = tuple[int, int]
 
 
 # --------------------------------------------------------------------------- field helpers
+
+
+def programme_links(
+    pairs: Sequence[Pair], gold: Sequence[Record], pred: Sequence[Record]
+) -> dict[str, str]:
+    """Predicted programme id -> gold programme id, from the aligned programme pairs (so a
+    metric's link is judged through the alignment, whatever ids the model chose)."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if pair.kind == "programmes" and pair.label in ("match", "partial"):
+            assert pair.gold is not None and pair.pred is not None
+            pid, gid = pred[pair.pred].get("id"), gold[pair.gold].get("id")
+            if pid is not None and gid is not None:
+                out.setdefault(str(pid), str(gid))
+    return out
 
 
 def span_of(value: Any) -> Span | None:
@@ -221,9 +237,6 @@ class KindSpec:
     compare: Callable[[Record, Record, LinkMap], Compared]
     key_fields: tuple[str, ...]
     fields: tuple[str, ...]  # all fields reported in per-field accuracy
-    anchor: str  # the short field ``span`` points at
-    quote: str  # the verbatim quote ``evidence_span`` points at
-    anchor_required: bool  # must ``span`` slice to the anchor for the record to be grounded
 
 
 SPECS: dict[str, KindSpec] = {
@@ -231,19 +244,19 @@ SPECS: dict[str, KindSpec] = {
         compare=compare_metric,
         key_fields=("value", "unit", "qualifier", "subject"),
         fields=("value", "unit", "qualifier", "subject", "programme"),
-        anchor="value_text",
-        quote="evidence",
-        anchor_required=True,
     ),
     "programmes": KindSpec(
         compare=compare_programme,
         key_fields=("name", "donors", "recipients"),
         fields=("name", "donors", "recipients", "domains", "start_date", "end_date"),
-        anchor="name",
-        quote="evidence",
-        anchor_required=False,
     ),
 }
+
+
+def grounding_spec(kind: str) -> RecordSpec:
+    """Which fields a record's spans point at: the task schema's own ``RECORDS`` declaration,
+    the same one grounding used to compute them."""
+    return load_task("cooperation").records[kind]
 
 
 # --------------------------------------------------------------------------- alignment
@@ -298,7 +311,7 @@ def align(
     for j in range(len(pred)):
         if j in used_p:
             continue
-        rep = _repeats(spec, table, matched_g, gold, pred, g_order, p_order, j)
+        rep = _repeats(grounding_spec(kind), table, matched_g, gold, pred, g_order, p_order, j)
         if rep is None:
             pairs.append(Pair(kind, "spurious", None, p_order[j]))
         else:
@@ -312,7 +325,7 @@ def align(
 
 
 def _repeats(
-    spec: KindSpec,
+    spec: RecordSpec,
     table: list[list[Compared]],
     matched_g: Mapping[int, int],
     gold: Sequence[Record],
@@ -350,7 +363,7 @@ def _repeats(
 # --------------------------------------------------------------------------- grounding
 
 
-def is_grounded(record: Record, text: str, spec: KindSpec) -> bool:
+def is_grounded(record: Record, text: str, spec: RecordSpec) -> bool:
     """Do the record's spans slice ``text`` to its quotes (after normalisation)?
 
     ``evidence_span`` must slice to the evidence; ``span`` must slice to text containing the
@@ -440,18 +453,14 @@ def score_document(
         g, p = list(gold.get(kind) or []), list(pred.get(kind) or [])
         pairs = align(kind, g, p, links)
         if kind == "programmes":
-            for pair in pairs:
-                if pair.label in ("match", "partial") and pair.gold is not None:
-                    assert pair.pred is not None
-                    pid, gid = p[pair.pred].get("id"), g[pair.gold].get("id")
-                    if pid is not None and gid is not None:
-                        links.setdefault(str(pid), str(gid))
+            links.update(programme_links(pairs, g, p))
         pairs.sort(key=_pair_order)
         out.pairs.extend(pairs)
         out.counts[kind] = _counts(pairs)
         out.fields[kind] = _tallies(kind, pairs)
         if text is not None:
-            out.grounding[kind] = Tally(sum(is_grounded(r, text, SPECS[kind]) for r in p), len(p))
+            spec = grounding_spec(kind)
+            out.grounding[kind] = Tally(sum(is_grounded(r, text, spec) for r in p), len(p))
     return out
 
 

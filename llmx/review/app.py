@@ -26,6 +26,7 @@ from llmx.review.model import (
     LABEL_COLOUR,
     LABEL_MARK,
     SORT_KEYS,
+    STATUS_MARK,
     DocView,
     Row,
     SortKey,
@@ -41,7 +42,6 @@ from llmx.review.model import (
 )
 from llmx.review.sources import Review
 
-STATUS_MARK = {"same": " ", "changed": "•", "regression": "▼", "improvement": "▲"}
 DOC_ID_CELLS = 10
 
 HELP = """\
@@ -362,9 +362,13 @@ class ReviewApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         if self.doc is not None:
-            keep = self.row_index
-            self._fill_records()
-            self.show_row(keep)
+            self._redraw_records()
+
+    def _redraw_records(self) -> None:
+        """Refill the record table (its column widths follow the screen) on the same row."""
+        keep = self.row_index
+        self._fill_records()
+        self.show_row(keep)
 
     # ------------------------------------------------------------------ actions
 
@@ -391,12 +395,7 @@ class ReviewApp(App[None]):
         if not docs.display:
             self.query_one("#records", DataTable).focus()
 
-        def redraw() -> None:
-            keep = self.row_index
-            self._fill_records()
-            self.show_row(keep)
-
-        self.call_after_refresh(redraw)
+        self.call_after_refresh(self._redraw_records)
 
     def action_sort(self) -> None:
         self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]

@@ -20,9 +20,7 @@ from rich.text import Text
 
 from llmx.evaluation.labels import KindScores
 from llmx.evaluation.report import EvalReport
-from llmx.review.model import Row, Status, join_rows, summarize
-
-MARK = {"regression": "▼", "improvement": "▲", "changed": "•", "same": " "}
+from llmx.review.model import STATUS_MARK, Row, Status, join_rows, summarize
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +179,7 @@ def render_diff(diff: ReportDiff, console: Console, tolerance: float = 0.01) -> 
     colour = {"regression": "red", "improvement": "green"}
     for c in diff.changes:
         changes.add_row(
-            Text(MARK[c.status], style=colour.get(c.status, "")),
+            Text(STATUS_MARK[c.status], style=colour.get(c.status, "")),
             c.doc_id,
             c.kind,
             c.record,

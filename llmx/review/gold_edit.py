@@ -13,13 +13,12 @@ Editing a document again builds on its proposal; a proposal equal to the gold is
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llmx.evaluation.gold import GoldDoc, GoldMetric, GoldProgramme
+from llmx.evaluation.gold import GoldDoc, GoldMetric, GoldProgramme, read_gold, render_gold
 
 PROPOSED_DIR = "proposed"
 _FIELDS = {"programmes": GoldProgramme.model_fields, "metrics": GoldMetric.model_fields}
@@ -35,12 +34,7 @@ def load_working(gold_path: str | Path) -> GoldDoc:
     """The gold a review shows: the pending proposal if there is one, else the gold file."""
     prop = proposal_path(gold_path)
     path = prop if prop.exists() else Path(gold_path)
-    return GoldDoc.model_validate(json.loads(path.read_text(encoding="utf-8")))
-
-
-def render_gold(doc: GoldDoc) -> str:
-    """A gold file's text, formatted like ``annotate.py`` writes it (so diffs stay small)."""
-    return json.dumps(doc.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+    return read_gold(path)
 
 
 def _label(kind: str, record: Mapping[str, Any]) -> str:

@@ -26,13 +26,15 @@ from typing import Any, Literal
 from rich.cells import cell_len
 
 from llmx.evaluation.labels import Counts, DocScore, Label, Pair
-from llmx.evaluation.scoring import KINDS, align, score_document
+from llmx.evaluation.scoring import KINDS, align, score_document, span_of
+from llmx.evaluation.scoring import programme_links as scoring_links
 
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
 Status = Literal["same", "changed", "regression", "improvement"]
 SortKey = Literal["f1", "id", "change"]
 SORT_KEYS: tuple[SortKey, ...] = ("id", "f1", "change")
 
+STATUS_MARK: dict[str, str] = {"same": " ", "changed": "•", "regression": "▼", "improvement": "▲"}
 LABEL_MARK: dict[str, str] = {
     "match": "=",
     "partial": "~",
@@ -494,17 +496,7 @@ def line_of(lines: Sequence[tuple[int, int]], offset: int) -> int:
 
 def span(record: Mapping[str, Any] | None, key: str = "span") -> tuple[int, int] | None:
     """A record's ``[start, end)`` span, or None if missing or malformed."""
-    if record is None:
-        return None
-    value = record.get(key)
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        and 0 <= value[0] < value[1]
-    ):
-        return int(value[0]), int(value[1])
-    return None
+    return None if record is None else span_of(record.get(key))
 
 
 def highlights(view: DocView) -> list[tuple[int, int, str]]:
@@ -539,11 +531,4 @@ def programme_links(view: DocView, column: str) -> dict[str, str]:
     if score is None or view.gold is None:
         return {}
     preds, golds = view.records(column, "programmes"), view.records("gold", "programmes")
-    out: dict[str, str] = {}
-    for p in score.pairs:
-        if p.kind == "programmes" and p.label in ("match", "partial"):
-            assert p.gold is not None and p.pred is not None
-            pid, gid = preds[p.pred].get("id"), golds[p.gold].get("id")
-            if pid is not None and gid is not None:
-                out.setdefault(str(pid), str(gid))
-    return out
+    return scoring_links(score.pairs, golds, preds)

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from llmx import output
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.evaluation.gold import GoldDoc, text_sha256
@@ -21,17 +22,7 @@ def read_results(path: str | Path) -> dict[str, DocResult]:
     Raises:
         ValueError: a line is not a valid ``DocResult`` (its line number is named).
     """
-    out: dict[str, DocResult] = {}
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                result = DocResult.model_validate_json(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: not an llmx result line ({exc})") from exc
-            out[result.doc_id] = result
-    return out
+    return {r.doc_id: r for r in output.read_results(path)}
 
 
 def find_gold(directory: str | Path) -> dict[str, Path]:
