@@ -35,3 +35,11 @@ def run_llmx(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Complete
         text=True,
         timeout=timeout,
     )
+
+
+def extract_args(corpus: Path, out: Path, base_url: str, cache: Path, *extra: str) -> list[str]:
+    """``llmx extract`` against a test server, quietly, with its own cache."""
+    return [
+        "extract", str(corpus), "-o", str(out), "--base-url", base_url,
+        "--cache-dir", str(cache), "-q", *extra,
+    ]  # fmt: skip

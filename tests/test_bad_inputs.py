@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _cli import run_llmx
+from _cli import extract_args, run_llmx
 
 from llmx.testing import Reply, ScriptedServer
 
@@ -66,23 +66,10 @@ def test_retry_failed_redoes_only_the_failures(tmp_path: Path) -> None:
             if "第1篇" in json.dumps(req, ensure_ascii=False)
             else Reply.data(reply)
         )
-        base = [
-            "extract",
-            str(corpus),
-            "-o",
-            str(out),
-            "--base-url",
-            server.base_url,
-            "--model",
-            "m",
-            "--retries",
-            "2",
-            "--mode",
-            "tools",
-            "-q",
-            "--cache-dir",
-            str(tmp_path / "c"),
-        ]
+        base = extract_args(
+            corpus, out, server.base_url, tmp_path / "c",
+            "--model", "m", "--retries", "2", "--mode", "tools",
+        )  # fmt: skip
         proc = run_llmx(*base, cwd=tmp_path)
         assert proc.returncode == 3, proc.stderr
         assert "--retry-failed" in proc.stderr

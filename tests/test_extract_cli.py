@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from _cli import popen_llmx
+from _cli import extract_args, popen_llmx
 
 from llmx.testing import Reply, ScriptedServer, request_text
 
@@ -55,19 +55,7 @@ def test_second_run_makes_no_requests(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path, 6)
     out = tmp_path / "out.jsonl"
     with ScriptedServer(grounded_reply) as server:
-        args = [
-            "extract",
-            str(corpus),
-            "-o",
-            str(out),
-            "--base-url",
-            server.base_url,
-            "--model",
-            "scripted",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "-q",
-        ]
+        args = extract_args(corpus, out, server.base_url, tmp_path / "cache", "--model", "scripted")
         p = popen_llmx(*args, cwd=tmp_path)
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
@@ -102,21 +90,10 @@ def test_interrupt_then_resume_writes_every_doc_once(tmp_path: Path, sig: int) -
     out = tmp_path / "out.jsonl"
     rng = random.Random(int(sig))
     with ScriptedServer(grounded_reply, latency=0.1) as server:
-        args = [
-            "extract",
-            str(corpus),
-            "-o",
-            str(out),
-            "--base-url",
-            server.base_url,
-            "--model",
-            "scripted",
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--concurrency",
-            "2",
-            "-q",
-        ]
+        args = extract_args(
+            corpus, out, server.base_url, tmp_path / "cache",
+            "--model", "scripted", "--concurrency", "2",
+        )  # fmt: skip
         p = popen_llmx(*args, cwd=tmp_path)
         deadline = time.time() + 30
         want = rng.randint(2, n // 2)
