@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from llmx.providers.rules import extract_records
+
 from llmx.quantities import find_quantities
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -46,7 +46,7 @@ def _items(
 async def aextract(
     inputs: Iterable[str | Path | Document] | str | Path,
     *,
-    task: str = "cooperation",
+    task: str | None = None,
     on_problem: Callable[[LoadProblem], None] | None = None,
     **settings: Any,
 ) -> list[DocResult]:
@@ -79,7 +79,7 @@ async def aextract(
 def extract(
     inputs: Iterable[str | Path | Document] | str | Path,
     *,
-    task: str = "cooperation",
+    task: str | None = None,
     on_problem: Callable[[LoadProblem], None] | None = None,
     **settings: Any,
 ) -> list[DocResult]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from llmx.commands import clean, diff, eval, extract, review
+from llmx.commands import clean, diff, eval, extract, review, task
 
 app = typer.Typer(
     name="llmx",
-    help="Grounded information extraction from Chinese news (programmes and metrics).",
+    help="Grounded, schema-driven information extraction from Chinese news.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -18,6 +18,7 @@ app.command("clean")(clean.command)
 app.command("eval")(eval.command)
 app.command("review")(review.command)
 app.command("diff")(diff.command)
+app.add_typer(task.app, name="task")
 
 
 def main() -> None:

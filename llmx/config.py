@@ -30,6 +30,7 @@ _ENV = {
     "LLMX_CONCURRENCY": "concurrency",
     "LLMX_CACHE_DIR": "cache_dir",
     "LLMX_TIMEOUT": "timeout",
+    "LLMX_TASK": "task",
 }
 
 
@@ -42,7 +43,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    task: str = "cooperation"
+    task: str | None = Field(None, description="task name (schemas/<task>.py, prompts/<task>/)")
     backend: BackendName = Field("auto", description="auto: llm if an endpoint is set, else rules")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. .../v1")
     model: str | None = Field(None, description="model name sent to the endpoint")

@@ -1,10 +1,11 @@
 """Merge grounded records from a document's chunks into one result.
 
 - Records are deduplicated by their grounded anchor span (the same quantity found twice -- e.g.
-  by overlapping context -- is one record); id-bearing records (programmes) also by name.
-- Chunk-local ids (each chunk's model numbers its programmes P1, P2, ...) become document-level
-  ids, and link fields (``metric.programme``) are rewritten to match; a link to an id the
-  chunk never defined becomes null, with a warning.
+  by overlapping context -- is one record); records of kinds with ids also by anchor (name).
+- Chunk-local ids (each chunk's model numbers its records 1, 2, ...) become document-level
+  ids minted as ``RECORDS[kind]["id_prefix"] + n``, and every link field
+  (``RECORDS[kind]["links"]``) is rewritten to match; a link to an id the chunk never defined
+  becomes null, with a warning.
 """
 
 from __future__ import annotations
@@ -27,48 +28,64 @@ class Merger:
         self.records: dict[str, list[dict[str, Any]]] = {k: [] for k in task.records}
         self.warnings: list[str] = []
         self._seen_spans: dict[str, set[tuple[int, int] | None]] = {k: set() for k in task.records}
-        self._by_name: dict[str, dict[str, Any]] = {}  # normalised name -> kept record
-        self._id_kind = next((k for k, s in task.records.items() if s.id), None)
+        self._by_name: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in task.records}
 
     def add_chunk(self, chunk_records: dict[str, list[dict[str, Any]]]) -> None:
-        local_to_global: dict[str, str] = {}
-        if self._id_kind is not None:
-            spec = self.task.records[self._id_kind]
-            assert spec.id is not None
-            kept = self.records[self._id_kind]
-            for rec in chunk_records.get(self._id_kind, []):
-                local = str(rec.get(spec.id) or "")
-                key = _name_key(rec.get(spec.anchor))
-                if key and key in self._by_name:
-                    same = self._by_name[key]
-                    _union_lists(same, rec)
-                    global_id = same[spec.id]
-                else:
-                    global_id = f"P{len(kept) + 1}"
-                    rec = {**rec, spec.id: global_id}
-                    kept.append(rec)
-                    if key:
-                        self._by_name[key] = rec
-                if local:
-                    local_to_global[local] = global_id
-
-        for kind, spec in self.task.records.items():
-            if kind == self._id_kind:
+        local_to_global: dict[str, dict[str, str]] = {}
+        added: list[tuple[str, dict[str, Any]]] = []
+        for kind in self.task.kinds:
+            spec = self.task.records[kind]
+            if spec.id is not None:
+                local_to_global[kind] = self._add_identified(kind, chunk_records, added)
                 continue
             for rec in chunk_records.get(kind, []):
                 span = tuple(rec["span"]) if rec.get("span") else None
                 if span is not None and span in self._seen_spans[kind]:
                     continue
                 self._seen_spans[kind].add(span)
-                if spec.link and rec.get(spec.link) is not None:
-                    target = local_to_global.get(str(rec[spec.link]))
-                    if target is None:
-                        self.warnings.append(
-                            f"{kind}: link {spec.link}={rec[spec.link]!r} names no programme; "
-                            "set to null"
-                        )
-                    rec = {**rec, spec.link: target}
+                rec = dict(rec)
                 self.records[kind].append(rec)
+                added.append((kind, rec))
+        for kind, rec in added:  # links last: a link may name a record later in the chunk
+            for link, target in self.task.records[kind].links.items():
+                if rec.get(link) is None:
+                    continue
+                global_id = local_to_global.get(target, {}).get(str(rec[link]))
+                if global_id is None:
+                    self.warnings.append(
+                        f"{kind}: link {link}={rec[link]!r} names no "
+                        f"{self.task.records[target].singular}; set to null"
+                    )
+                rec[link] = global_id
+
+    def _add_identified(
+        self,
+        kind: str,
+        chunk_records: dict[str, list[dict[str, Any]]],
+        added: list[tuple[str, dict[str, Any]]],
+    ) -> dict[str, str]:
+        """Keep this chunk's records of an id-bearing kind; chunk-local -> document ids."""
+        spec = self.task.records[kind]
+        assert spec.id is not None
+        kept, by_name = self.records[kind], self._by_name[kind]
+        mapping: dict[str, str] = {}
+        for rec in chunk_records.get(kind, []):
+            local = str(rec.get(spec.id) or "")
+            key = _name_key(rec.get(spec.anchor))
+            if key and key in by_name:
+                same = by_name[key]
+                _union_lists(same, rec)
+                global_id = same[spec.id]
+            else:
+                global_id = f"{spec.id_prefix}{len(kept) + 1}"
+                rec = {**rec, spec.id: global_id}
+                kept.append(rec)
+                added.append((kind, rec))
+                if key:
+                    by_name[key] = rec
+            if local:
+                mapping[local] = global_id
+        return mapping
 
     def result(self) -> dict[str, list[dict[str, Any]]]:
         for kind in self.records:
@@ -77,7 +94,7 @@ class Merger:
 
 
 def _union_lists(into: dict[str, Any], other: dict[str, Any]) -> None:
-    """Merge list fields (donors, recipients, domains) of a repeated programme."""
+    """Merge the list fields (e.g. parties, domains) of a record seen again."""
     for key, value in other.items():
         if key in ("span", "evidence_span"):
             continue  # offsets, not sets

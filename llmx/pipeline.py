@@ -64,9 +64,9 @@ class RunSummary:
 def make_backend(settings: Settings, cache: ResponseCache | None) -> Backend:
     """The backend the settings ask for (``auto``: the LLM if an endpoint is configured)."""
     if settings.effective_backend() == "rules":
-        from llmx.providers.rules import RulesBackend
+        from llmx.providers.offline import OfflineBackend
 
-        return RulesBackend()
+        return OfflineBackend()
     if not settings.model:
         raise ConfigError(
             "an endpoint is configured but no model: set LLMX_MODEL (or pass --model), "
@@ -96,6 +96,11 @@ class Pipeline:
             cache = ResponseCache(settings.cache_dir / "cache.sqlite")
         self.cache = cache
         self.backend = backend or make_backend(settings, cache)
+        if self.backend.name == "rules" and self.task.offline_extractor is None:
+            raise ConfigError(
+                f"task {self.task.name!r} has no offline extractor: configure an endpoint "
+                "(OPENAI_BASE_URL, LLMX_MODEL) or add `extract_offline` to its schema module"
+            )
         self._calls = asyncio.Semaphore(settings.concurrency)
 
     # -- one document ------------------------------------------------------------------------

@@ -11,7 +11,9 @@ from typing import Any
 
 
 def cli_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMX_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMX_"))}
+    env["LLMX_TASK"] = "cooperation"  # runs happen in temporary folders, outside the project
+    return env
 
 
 def popen_llmx(*args: str, cwd: Path, **kw: Any) -> subprocess.Popen[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmx.core.results import DocMeta, DocResult
-from llmx.evaluation.gold import GoldDoc, text_sha256
+from llmx.evaluation.gold import parse_gold, text_sha256
 
 TEXT1 = (
     "东西部协作：广州市结对帮扶黔南州。\n"
@@ -102,12 +102,15 @@ def write_case(root: Path, text2: str = TEXT2) -> dict[str, Path]:
     for doc_id, text in texts.items():
         src = root / "docs" / f"{doc_id}.txt"
         src.write_text(text, encoding="utf-8")
-        gold = GoldDoc(
-            doc_id=doc_id,
-            source=str(src),
-            text_sha256=text_sha256(text),
-            annotator="tests",
-            **data["gold"][doc_id],
+        gold = parse_gold(
+            {
+                "doc_id": doc_id,
+                "source": str(src),
+                "text_sha256": text_sha256(text),
+                "annotator": "tests",
+                **data["gold"][doc_id],
+            },
+            "cooperation",
         )
         (gold_dir / f"{doc_id}.json").write_text(
             json.dumps(gold.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",

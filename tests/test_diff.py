@@ -20,8 +20,11 @@ from llmx.evaluation.report import (
     read_report,
     write_report,
 )
-from llmx.evaluation.scoring import score_document, summarize
+from llmx.evaluation.scoring import scorer_for
 from llmx.review.diff import ScoreDelta, diff_reports, format_delta, render_diff
+
+score_document = scorer_for("cooperation").score_document
+summarize = scorer_for("cooperation").summarize
 
 TEXTS = {"d1": TEXT1, "d2": TEXT2}
 

@@ -253,8 +253,8 @@ def test_a_backend_that_cannot_run_is_a_harness_error(
 
 
 def test_parse_floor() -> None:
-    assert parse_floor("metrics=0.8").mode == "strict"
-    assert parse_floor("programmes.partial=0.5").value == 0.5
+    assert parse_floor("metrics=0.8", ("programmes", "metrics")).mode == "strict"
+    assert parse_floor("programmes.partial=0.5", ("programmes", "metrics")).value == 0.5
     for bad in ("metrics", "nope=0.5", "metrics=2", "metrics.loose=0.5", "metrics=x"):
         with pytest.raises(HarnessError):
-            parse_floor(bad)
+            parse_floor(bad, ("programmes", "metrics"))

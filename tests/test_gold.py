@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import typing
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmx.evaluation.gold import GoldDoc, gold_json_schema, load_gold, text_sha256
+from llmx import annotation as annotate
+from llmx.annotation import Compiler, load_source
+from llmx.evaluation.gold import GoldDoc, gold_json_schema, gold_model, load_gold, text_sha256
+from llmx.tasks import load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = ROOT / "evals" / "cooperation"
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-annotate = _load("llmx_annotate", ROOT / "evals" / "tools" / "annotate.py")
-schema = _load("llmx_cooperation_schema", ROOT / "schemas" / "cooperation.py")
-DOMAINS = set(typing.get_args(schema.Domain))
-QUALIFIERS = set(typing.get_args(schema.Qualifier))
-GOLD = load_gold(TASK / "gold")
+COOPERATION = load_task("cooperation")
+hooks: Any = COOPERATION.module
+checks: Any = __import__(f"{hooks.__name__}.hooks", fromlist=["hooks"])
+DOMAINS = set(typing.get_args(hooks.Domain))
+QUALIFIERS = set(typing.get_args(hooks.Qualifier))
+GOLD: dict[str, Any] = load_gold(TASK / "gold", COOPERATION)
+COMPILER = Compiler(COOPERATION, ROOT)
 
 
 def _text(doc: GoldDoc) -> str:
@@ -42,20 +34,19 @@ def _text(doc: GoldDoc) -> str:
 
 def test_one_gold_file_per_seed() -> None:
     assert sorted(GOLD) == [p.stem for p in SEEDS]
+    model = gold_model(COOPERATION)
     for path in (TASK / "gold").glob("*.json"):
-        assert GoldDoc.model_validate_json(path.read_text(encoding="utf-8")).doc_id == path.stem
+        assert model.model_validate_json(path.read_text(encoding="utf-8")).doc_id == path.stem
 
 
 def test_schema_file_is_current() -> None:
     on_disk = json.loads((TASK / "gold.schema.json").read_text(encoding="utf-8"))
-    assert on_disk == gold_json_schema()
+    assert on_disk == gold_json_schema(COOPERATION)
 
 
 def test_gold_files_are_generated_from_their_sources() -> None:
-    for src_path in sorted((TASK / "src").glob("*.toml")):
-        doc = annotate.build(annotate.load_source(src_path), ROOT)
-        stored = (TASK / "gold" / f"{doc.doc_id}.json").read_text(encoding="utf-8")
-        assert stored == annotate.render(doc), f"{src_path.name}: rerun evals/tools/annotate.py"
+    _, stale = COMPILER.compile_all(check=True)
+    assert stale == [], "rerun `llmx task annotate cooperation`"
 
 
 @pytest.mark.parametrize("doc_id", sorted(GOLD))
@@ -110,7 +101,7 @@ def test_programme_ids_follow_reading_order(doc_id: str) -> None:
 @pytest.mark.parametrize("src_path", sorted((TASK / "src").glob("*.toml")), ids=lambda p: p.stem)
 def test_every_number_has_a_decision(src_path: Path) -> None:
     # each number in the annotated region is a metric or an explicit [[excluded]] quote
-    assert annotate.audit(annotate.load_source(src_path), ROOT) == []
+    assert COMPILER.audit(load_source(src_path)) == []
 
 
 def test_annotated_region_skips_the_repeated_copy() -> None:
@@ -119,11 +110,6 @@ def test_annotated_region_skips_the_repeated_copy() -> None:
     second_copy = _text(doc).index("总监审姚卜成")
     ends = [p.evidence_span[1] for p in doc.programmes] + [m.evidence_span[1] for m in doc.metrics]
     assert max(ends) <= second_copy
-
-
-def test_tool_constants_match_the_task_schema() -> None:
-    assert annotate.DOMAINS == DOMAINS
-    assert annotate.QUALIFIERS == QUALIFIERS
 
 
 # --- the annotation tool itself ---------------------------------------------------------
@@ -175,7 +161,7 @@ def test_locate_finds_a_unique_quote(before: str, after: str) -> None:
     ],
 )
 def test_expected_qualifier(value_text: str, qualifier: str) -> None:
-    assert annotate.expected_qualifier(value_text) == qualifier
+    assert checks.expected_qualifier(value_text) == qualifier
 
 
 @pytest.mark.parametrize(
@@ -183,7 +169,7 @@ def test_expected_qualifier(value_text: str, qualifier: str) -> None:
     [("1.2万人", "人", 12000), ("500万元", "万元", 500), ("四個", "個", 4), ("两千", "", 2000)],
 )
 def test_leading_number(value_text: str, unit: str, value: float) -> None:
-    assert annotate.leading_number(value_text, unit) == value
+    assert checks.leading_number(value_text, unit) == value
 
 
 def _src(tmp_path: Path, **metric: object) -> dict[str, object]:
@@ -205,7 +191,7 @@ def _src(tmp_path: Path, **metric: object) -> dict[str, object]:
 
 
 def test_build_computes_spans(tmp_path: Path) -> None:
-    doc = annotate.build(_src(tmp_path), tmp_path)
+    doc: Any = Compiler(COOPERATION, tmp_path).build(_src(tmp_path))
     assert doc.metrics[0].span == (5, 11)
     assert doc.metrics[0].evidence_span == (3, 11)
 
@@ -216,7 +202,8 @@ def test_build_computes_spans(tmp_path: Path) -> None:
         ({"value": 32}, "text says 320"),
         ({"qualifier": "exact"}, "markers say"),
         ({"unit": "名"}, "not in the quantity expression"),
-        ({"programme": "P9"}, "unknown programme"),
+        ({"programme": "P9"}, "not an id of programmes"),
+        ({"qualifier": "lots"}, "qualifier"),
         ({"evidence": "培训330余人次"}, "not found"),
         ({"colour": "red"}, "unknown keys"),
     ],
@@ -225,4 +212,4 @@ def test_build_rejects_bad_annotations(
     tmp_path: Path, override: dict[str, object], message: str
 ) -> None:
     with pytest.raises(annotate.AnnotationError, match=message):
-        annotate.build(_src(tmp_path, **override), tmp_path)
+        Compiler(COOPERATION, tmp_path).build(_src(tmp_path, **override))

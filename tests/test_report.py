@@ -21,7 +21,10 @@ from llmx.evaluation.report import (
     write_report,
 )
 from llmx.evaluation.runner import check_gates, parse_floor
-from llmx.evaluation.scoring import score_document, summarize
+from llmx.evaluation.scoring import scorer_for
+
+score_document = scorer_for("cooperation").score_document
+summarize = scorer_for("cooperation").summarize
 
 TEXT = "今年培训320余人次，选派15名专家。"
 GOLD = {
@@ -92,7 +95,11 @@ def test_tree_hash_follows_content(tmp_path: Path) -> None:
 
 def test_gates_against_floors_and_baseline() -> None:
     good, bad = make_report(), make_report(value=32.0)
-    gates = check_gates(bad.summary, floors=[parse_floor("metrics=0.5")], baseline=good.summary)
+    gates = check_gates(
+        bad.summary,
+        floors=[parse_floor("metrics=0.5", ("programmes", "metrics"))],
+        baseline=good.summary,
+    )
     failed = {(g.name, g.mode, g.metric) for g in gates if not g.passed}
     assert ("min-f1", "strict", "f1") in failed
     assert ("baseline", "strict", "recall") in failed

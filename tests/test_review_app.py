@@ -149,7 +149,7 @@ async def test_mark_gold_wrong_proposes_removal(tmp_path: Path) -> None:
         await pilot.pause()
     text = (paths["gold"] / "proposed" / "d1.json").read_text(encoding="utf-8")
     assert "两地共投入资金" not in text.split('"notes"')[0]
-    assert "review: removed metric 资金 1.2亿元" in text
+    assert "review: removed metric 资金 120000000元" in text
 
 
 async def test_edits_need_gold(tmp_path: Path) -> None:

@@ -13,24 +13,29 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from llmx.evaluation.gold import load_gold
+from llmx.evaluation.scoring import scorer_for
 from llmx.review import gold_edit
 from llmx.review.model import (
     build_doc,
     describe_row,
     find_regression,
     highlights,
+    id_links,
     line_of,
     order_docs,
-    programme_links,
     summarize,
     wrap_offsets,
 )
 from llmx.review.sources import load_review
 
+SCORER = scorer_for("cooperation")
+TASK = SCORER.task
+
 
 def _doc(with_gold: bool = True, with_b: bool = True):
     data = records()
     return build_doc(
+        SCORER,
         "d1",
         "d1.txt",
         TEXT1,
@@ -44,7 +49,9 @@ def _table(view):
     return [
         (
             r.kind[0],
-            summarize(r.kind, view.record(r, "gold") or view.record(r, "a") or view.record(r, "b")),
+            summarize(
+                view, r.kind, view.record(r, "gold") or view.record(r, "a") or view.record(r, "b")
+            ),
             r.label_a,
             r.label_b,
             r.status,
@@ -73,7 +80,7 @@ def test_gold_a_b_rows_join_on_the_gold_record() -> None:
 def test_without_gold_b_is_scored_against_a() -> None:
     view = _doc(with_gold=False)
     by_subject = {
-        summarize(r.kind, view.record(r, "a") or view.record(r, "b")): r for r in view.rows
+        summarize(view, r.kind, view.record(r, "a") or view.record(r, "b")): r for r in view.rows
     }
     assert by_subject["培训 >320人次"].label_b == "partial"
     assert by_subject["培训 >320人次"].status == "regression"  # an A record B changed
@@ -153,13 +160,13 @@ def test_highlights_stay_inside_the_text() -> None:
 def test_accept_replaces_and_keeps_the_programme_link(tmp_path: Path) -> None:
     paths = write_case(tmp_path)
     gold_path = paths["gold"] / "d1.json"
-    gold = gold_edit.load_working(gold_path)
+    gold = gold_edit.load_working(gold_path, TASK)
     view = _doc()
     row = view.rows[1]  # B's wrong value
-    links = programme_links(view, "b")
-    assert links == {"P1": "P1"}
+    links = id_links(view, "b")
+    assert links == {"programmes": {"P1": "P1"}}
     new = gold_edit.accept_record(
-        gold, "metrics", view.record(row, "b"), replace=row.gold, links=links, origin="run B"
+        gold, TASK, "metrics", view.record(row, "b"), replace=row.gold, links=links, origin="run B"
     )
     assert new.metrics[0].value == 300 and new.metrics[0].programme == "P1"
     assert "accepted in review" in (new.metrics[0].note or "")
@@ -168,8 +175,8 @@ def test_accept_replaces_and_keeps_the_programme_link(tmp_path: Path) -> None:
     assert '-      "value": 320.0,' in diff and '+      "value": 300.0,' in diff
     assert path.with_suffix(".diff").read_text(encoding="utf-8") == diff
     # the gold itself is untouched and load_gold never sees the proposal
-    assert load_gold(paths["gold"])["d1"].metrics[0].value == 320
-    assert gold_edit.load_working(gold_path).metrics[0].value == 300
+    assert load_gold(paths["gold"], TASK)["d1"].metrics[0].value == 320
+    assert gold_edit.load_working(gold_path, TASK).metrics[0].value == 300
     # writing the gold back removes the proposal
     assert gold_edit.write_proposal(gold_path, gold) == (path, "")
     assert not path.exists()
@@ -177,21 +184,21 @@ def test_accept_replaces_and_keeps_the_programme_link(tmp_path: Path) -> None:
 
 def test_accept_new_programme_gets_a_fresh_id_and_remove_clears_links(tmp_path: Path) -> None:
     paths = write_case(tmp_path)
-    gold = gold_edit.load_working(paths["gold"] / "d1.json")
+    gold = gold_edit.load_working(paths["gold"] / "d1.json", TASK)
     prog = dict(gold.programmes[0].model_dump(), id="P9", grounding="exact")
-    added = gold_edit.accept_record(gold, "programmes", prog)
+    added = gold_edit.accept_record(gold, TASK, "programmes", prog)
     assert [p.id for p in added.programmes] == ["P1", "P2"]
-    removed = gold_edit.remove_record(gold, "programmes", 0)
+    removed = gold_edit.remove_record(gold, TASK, "programmes", 0)
     assert removed.programmes == [] and removed.metrics[0].programme is None
     assert removed.notes[-1].startswith("review: removed programme P1")
 
 
 def test_accept_refuses_a_record_without_spans(tmp_path: Path) -> None:
     paths = write_case(tmp_path)
-    gold = gold_edit.load_working(paths["gold"] / "d1.json")
+    gold = gold_edit.load_working(paths["gold"] / "d1.json", TASK)
     rec = {k: v for k, v in gold.metrics[0].model_dump().items() if k != "span"}
     with pytest.raises(ValueError, match="cannot accept"):
-        gold_edit.accept_record(gold, "metrics", rec)
+        gold_edit.accept_record(gold, TASK, "metrics", rec)
 
 
 def test_load_review_without_gold_files_warns(tmp_path: Path) -> None:

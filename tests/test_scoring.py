@@ -11,8 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmx.evaluation import normalize as norm
+from llmx.evaluation.comparators import set_similarity
 from llmx.evaluation.labels import Counts, DocScore, prf
-from llmx.evaluation.scoring import KINDS, score_document, set_similarity, summarize
+from llmx.evaluation.scoring import scorer_for
+
+SCORER = scorer_for("cooperation")
+KINDS = SCORER.kinds
+score_document = SCORER.score_document
+summarize = SCORER.summarize
 
 Rec = dict[str, Any]
 

@@ -32,4 +32,4 @@ def command(
         except (OSError, ValueError) as exc:
             err.print(f"llmx diff: cannot read {path}: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
-    render_diff(diff_reports(*reports), Console(highlight=False), tolerance)
+    render_diff(diff_reports(reports[0], reports[1]), Console(highlight=False), tolerance)

@@ -46,10 +46,12 @@ def _load_baseline(path: Path | None) -> EvalReport | None:
 
 
 def command(
-    dataset: Annotated[Path, typer.Option(help="Dataset folder holding gold/*.json.")] = Path(
-        "evals/cooperation"
-    ),
-    task: Annotated[str, typer.Option(help="Task name (schemas/<task>.py).")] = "cooperation",
+    task: Annotated[
+        str | None, typer.Option(help="Task name (default: `task` in llmx.toml / pyproject).")
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="Dataset folder holding gold/*.json [default: evals/TASK].")
+    ] = None,
     backend: Annotated[
         BackendChoice, typer.Option(help="Extraction backend when not scoring --predictions.")
     ] = BackendChoice.auto,
@@ -62,7 +64,9 @@ def command(
     ] = None,
     min_f1: Annotated[
         list[str] | None,
-        typer.Option("--min-f1", help="Strict F1 floor, e.g. metrics=0.80 or metrics.partial=0.9."),
+        typer.Option(
+            "--min-f1", help="Strict F1 floor per record kind: KIND=0.80 or KIND.partial=0.9."
+        ),
     ] = None,
     tolerance: Annotated[
         float, typer.Option(help="Largest allowed drop of any P/R/F1 against --baseline.")
@@ -75,14 +79,20 @@ def command(
     mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
 ) -> None:
     """Score extraction against gold annotations and gate on quality."""
+    from llmx.config import ConfigError, load_settings
     from llmx.evaluation.render import number, print_report
     from llmx.evaluation.report import write_report
     from llmx.evaluation.runner import EvalOptions, HarnessError, parse_floor, run_eval
+    from llmx.tasks import TaskError, load_task
 
     try:
+        try:
+            loaded = load_task(task or load_settings({}).task)
+        except (TaskError, ConfigError) as exc:
+            raise HarnessError(str(exc)) from exc
         options = EvalOptions(
             dataset=dataset,
-            task=task,
+            task=loaded.name,
             backend=backend.value,
             predictions=predictions,
             settings={
@@ -90,7 +100,7 @@ def command(
                 for k, v in {"base_url": base_url, "model": model, "mode": mode}.items()
                 if v is not None
             },
-            floors=[parse_floor(f) for f in min_f1 or []],
+            floors=[parse_floor(f, loaded.kinds) for f in min_f1 or []],
             baseline=_load_baseline(baseline),
             tolerance=tolerance,
             save_predictions=save_predictions,

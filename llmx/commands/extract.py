@@ -66,6 +66,7 @@ def command(
     from rich.console import Console
 
     from llmx.config import ConfigError, load_settings
+    from llmx.tasks import TaskError
 
     err = Console(stderr=True, soft_wrap=True)  # one message, one line (greppable)
     # instructor logs every failed attempt at ERROR; llmx reports failures itself, per document.
@@ -92,11 +93,11 @@ def command(
         if settings.backend == "auto" and settings.effective_backend() == "rules":
             err.print(
                 "llmx: no endpoint configured (set OPENAI_BASE_URL or --base-url, plus "
-                "LLMX_MODEL); using the built-in offline rules extractor",
+                "LLMX_MODEL); using the task's offline rules extractor",
                 highlight=False,
             )
         code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
-    except ConfigError as exc:
+    except (ConfigError, TaskError) as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
     raise typer.Exit(code)

@@ -11,8 +11,6 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_GOLD = "evals/cooperation/gold"
-
 
 def command(
     pred: Annotated[Path, typer.Argument(help="Predictions JSONL (run A).")],
@@ -20,8 +18,12 @@ def command(
         Path | None, typer.Option("--against", help="A second run (B) to compare with A.")
     ] = None,
     gold: Annotated[
-        Path, typer.Option("--gold", help="Gold folder (one JSON per document).")
-    ] = Path(DEFAULT_GOLD),
+        Path | None,
+        typer.Option("--gold", help="Gold folder [default: the task's evals/TASK/gold]."),
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option(help="Task name [default: the one the runs name].")
+    ] = None,
     no_gold: Annotated[
         bool, typer.Option("--no-gold", help="Ignore gold; compare B against A.")
     ] = False,
@@ -30,12 +32,18 @@ def command(
     from rich.console import Console
 
     from llmx.review.app import run_review
-    from llmx.review.sources import load_review
+    from llmx.review.sources import load_review, read_results
+    from llmx.tasks import TaskError, load_task
 
     err = Console(stderr=True)
     try:
-        review = load_review(pred, against, None if no_gold else gold)
-    except (OSError, ValueError) as exc:
+        if task is None:  # the task the run says it is (every DocResult line names it)
+            first = next(iter(read_results(pred).values()), None)
+            task = first.task if first else None
+        loaded = load_task(task)
+        gold_dir = None if no_gold else (gold or loaded.eval_dir / "gold")
+        review = load_review(pred, against, gold_dir, task=loaded)
+    except (OSError, ValueError, TaskError) as exc:
         err.print(f"llmx review: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
     if not review.docs:

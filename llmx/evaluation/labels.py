@@ -154,6 +154,9 @@ class KindScores:
         fields: Per-field accuracy over matched pairs (None: no matched pair).
         grounding: Share of predicted records that are grounded (None: nothing to check).
         docs: Documents that had any gold or predicted record of this kind.
+        links: Per link field (a metric's programme): accuracy over matched pairs -- the
+            share of matched records that point at the right record, judged through the
+            alignment of the kind they link to.
     """
 
     counts: Counts
@@ -164,3 +167,4 @@ class KindScores:
     fields: dict[str, float | None]
     grounding: float | None
     docs: int
+    links: dict[str, float | None] = field(default_factory=dict)

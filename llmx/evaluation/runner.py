@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmx._version import __version__
-from llmx.config import ConfigError
+from llmx.config import ConfigError, load_settings
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.evaluation.gold import GoldDoc, read_gold, text_sha256
@@ -36,15 +36,9 @@ from llmx.evaluation.report import (
     sha256_json,
     sha256_tree,
 )
-from llmx.evaluation.scoring import (
-    KINDS,
-    grounding_spec,
-    is_grounded,
-    score_document,
-    summarize,
-)
+from llmx.evaluation.scoring import Scorer, is_grounded, scorer_for
 from llmx.output import read_results, write_results
-from llmx.tasks import TaskError
+from llmx.tasks import Task, TaskError, load_task
 
 
 class HarnessError(Exception):
@@ -70,6 +64,7 @@ class Dataset:
     directory: Path
     root: Path  # repository root the gold ``source`` paths are relative to
     entries: list[GoldEntry]
+    task: Task
     warnings: list[str] = field(default_factory=list)
 
 
@@ -81,8 +76,8 @@ def find_root(start: Path) -> Path:
     return Path.cwd()
 
 
-def _resolve_source(source: str, dataset: Path, root: Path) -> Path:
-    for base in (root, dataset, Path.cwd()):
+def _resolve_source(source: str, dataset: Path, root: Path, task_root: Path) -> Path:
+    for base in (root, task_root, dataset, Path.cwd()):
         candidate = base / source
         if candidate.is_file():
             return candidate
@@ -101,8 +96,13 @@ def _load_text(path: Path) -> Document:
     return docs[0]
 
 
-def load_dataset(directory: str | Path) -> Dataset:
-    """Load and check every gold file; raise :class:`HarnessError` on any problem."""
+def load_dataset(directory: str | Path, task: Task | str | None = None) -> Dataset:
+    """Load and check every gold file of a task (validated against the task's gold model);
+    raise :class:`HarnessError` on any problem."""
+    try:
+        task = task if isinstance(task, Task) else load_task(task)
+    except TaskError as exc:
+        raise HarnessError(str(exc)) from exc
     folder = Path(directory)
     gold_dir = folder / "gold"
     files = sorted(gold_dir.glob("*.json"))
@@ -114,27 +114,27 @@ def load_dataset(directory: str | Path) -> Dataset:
     seen: dict[str, Path] = {}
     for path in files:
         try:
-            gold = read_gold(path)
+            gold = read_gold(path, task)
         except (OSError, ValueError, ValidationError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise HarnessError(f"bad gold file {path}: {first}") from exc
         if gold.doc_id in seen:
             raise HarnessError(f"doc_id {gold.doc_id!r} in both {seen[gold.doc_id]} and {path}")
         seen[gold.doc_id] = path
-        doc = _load_text(_resolve_source(gold.source, folder, root))
+        doc = _load_text(_resolve_source(gold.source, folder, root, task.root))
         if text_sha256(doc.text) != gold.text_sha256:
             raise HarnessError(
                 f"{path}: text_sha256 does not match {gold.source} as read now; "
                 "the gold spans may be stale"
             )
-        for kind in KINDS:
+        for kind, spec in task.records.items():
             for i, rec in enumerate(gold.records(kind)):
-                if not is_grounded(rec, doc.text, grounding_spec(kind)):
+                if not is_grounded(rec, doc.text, spec):
                     warnings.append(
                         f"{path.name}: gold {kind}[{i}] spans do not slice to its quotes"
                     )
         entries.append(GoldEntry(path, gold, dataclasses.replace(doc, id=gold.doc_id)))
-    return Dataset(folder, root, entries, warnings)
+    return Dataset(folder, root, entries, task, warnings)
 
 
 # --------------------------------------------------------------------------- predictions
@@ -169,16 +169,12 @@ def call_backend(
 # --------------------------------------------------------------------------- provenance
 
 
-def _task_hashes(task: str, root: Path) -> tuple[str | None, str | None]:
-    """Digests of ``prompts/<task>/`` and ``schemas/<task>.py`` (the dataset's repository
-    first, then wherever llmx finds the task)."""
-    from llmx.tasks import task_roots
-
-    for base in [root, *task_roots()]:
-        schema, prompts = base / "schemas" / f"{task}.py", base / "prompts" / task
-        if schema.is_file():
-            return sha256_tree(prompts), sha256_file(schema)
-    return None, None
+def _task_hashes(task: Task) -> tuple[str | None, str | None]:
+    """Digests of the task's prompts folder and its schema module (the whole package when
+    the task is one)."""
+    schema = task.schema_path
+    digest = sha256_tree(schema.parent) if schema.name == "__init__.py" else sha256_file(schema)
+    return sha256_tree(task.prompt_dir), digest
 
 
 def public_run_settings(task: str, backend: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -216,8 +212,8 @@ class Floor:
     value: float
 
 
-def parse_floor(text: str) -> Floor:
-    """``metrics=0.8`` (strict F1) or ``metrics.partial=0.9``."""
+def parse_floor(text: str, kinds: Sequence[str]) -> Floor:
+    """``KIND=0.8`` (strict F1) or ``KIND.partial=0.9``, KIND one of the task's ``kinds``."""
     name, sep, number = text.partition("=")
     kind, _, mode = name.strip().partition(".")
     mode = mode or "strict"
@@ -225,10 +221,10 @@ def parse_floor(text: str) -> Floor:
         value = float(number)
     except ValueError:
         value = -1.0
-    if not sep or kind not in KINDS or mode not in ("strict", "partial") or not 0 <= value <= 1:
+    if not sep or kind not in kinds or mode not in ("strict", "partial") or not 0 <= value <= 1:
         raise HarnessError(
             f"bad --min-f1 {text!r}: want KIND[.strict|.partial]=F1 with KIND in "
-            f"{', '.join(KINDS)} and 0 <= F1 <= 1"
+            f"{', '.join(kinds)} and 0 <= F1 <= 1"
         )
     return Floor(kind, mode, value)
 
@@ -289,8 +285,8 @@ def check_gates(
 class EvalOptions:
     """What ``llmx eval`` was asked to do."""
 
-    dataset: Path = Path("evals/cooperation")
-    task: str = "cooperation"
+    dataset: Path | None = None  # default: the task's evals/<task>/
+    task: str | None = None
     backend: str = "auto"
     predictions: Path | None = None
     settings: dict[str, Any] = field(default_factory=dict)
@@ -319,9 +315,11 @@ def _match_results(
 
 
 def score_dataset(
-    dataset: Dataset, results: Sequence[DocResult]
+    dataset: Dataset, results: Sequence[DocResult], scorer: Scorer | None = None
 ) -> tuple[list[ScoredDoc], list[str]]:
     """Score every gold document; a missing or failed prediction scores as empty."""
+    scorer = scorer or Scorer(dataset.task)
+    kinds = dataset.task.kinds
     matched, warnings = _match_results(dataset.entries, results)
     if not any(r.status == "ok" for r in matched.values()):
         raise HarnessError(
@@ -332,31 +330,38 @@ def score_dataset(
     for e in dataset.entries:
         result = matched.get(e.gold.doc_id)
         error = None
-        pred: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
+        pred: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
         if result is None:
             error = "no prediction for this document"
         elif result.status != "ok":
             error = f"extraction failed: {result.error.message if result.error else 'unknown'}"
         else:
-            pred = {k: result.records(k) for k in KINDS}
+            pred = {k: result.records(k) for k in kinds}
         if error:
             warnings.append(f"{e.gold.doc_id}: {error} (scored as empty)")
-        gold = {k: e.gold.records(k) for k in KINDS}
-        score: DocScore = score_document(e.gold.doc_id, gold, pred, e.document.text, error=error)
+        gold = {k: e.gold.records(k) for k in kinds}
+        score: DocScore = scorer.score_document(
+            e.gold.doc_id, gold, pred, e.document.text, error=error
+        )
         scored.append(ScoredDoc(score, e.gold.source, pred))
     return scored, warnings
 
 
 def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalReport:
     """Load, predict (or read predictions), score and gate; the report says it all."""
-    dataset = load_dataset(options.dataset)
+    try:
+        task = load_task(options.task or load_settings({}).task)
+        scorer = scorer_for(task.name)
+    except (TaskError, ConfigError) as exc:
+        raise HarnessError(str(exc)) from exc
+    dataset = load_dataset(options.dataset or task.eval_dir, task)
     warnings = list(dataset.warnings)
     hashes = Hashes(
         gold_files={e.path.name: sha256_file(e.path) for e in dataset.entries},
         documents={e.gold.doc_id: e.gold.text_sha256 for e in dataset.entries},
     )
     hashes.gold = sha256_json(hashes.gold_files)
-    hashes.prompts, hashes.schema_file = _task_hashes(options.task, dataset.root)
+    hashes.prompts, hashes.schema_file = _task_hashes(task)
     if options.predictions is not None:
         results = read_predictions(options.predictions)
         hashes.predictions = sha256_file(options.predictions)
@@ -365,18 +370,18 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
     else:
         documents = [e.document for e in dataset.entries]
         try:
-            results = extractor(documents, options.task, options.backend, options.settings)
+            results = extractor(documents, task.name, options.backend, options.settings)
         except (ConfigError, TaskError) as exc:
             raise HarnessError(f"backend {options.backend!r} cannot run: {exc}") from exc
-        settings = public_run_settings(options.task, options.backend, options.settings)
+        settings = public_run_settings(task.name, options.backend, options.settings)
         backend = options.backend
     if options.save_predictions is not None:
         write_predictions(results, options.save_predictions)
     hashes.settings = sha256_json(settings)
 
-    scored, notes = score_dataset(dataset, results)
+    scored, notes = score_dataset(dataset, results, scorer)
     warnings += notes
-    summary = summarize([d.score for d in scored])
+    summary = scorer.summarize([d.score for d in scored])
     baseline = options.baseline.summary if options.baseline else None
     if options.baseline and options.baseline.provenance.hashes.gold != hashes.gold:
         warnings.append("baseline was scored on different gold files; compare with care")
@@ -386,8 +391,8 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
     provenance = Provenance(
         llmx_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        task=options.task,
-        dataset=str(options.dataset),
+        task=task.name,
+        dataset=str(options.dataset or task.eval_dir),
         backend=backend,
         predictions=str(options.predictions) if options.predictions else None,
         settings=settings,

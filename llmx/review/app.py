@@ -34,9 +34,9 @@ from llmx.review.model import (
     evidence_of,
     find_regression,
     highlights,
+    id_links,
     line_of,
     order_docs,
-    programme_links,
     summarize,
     wrap_offsets,
 )
@@ -60,7 +60,7 @@ HELP = """\
 
 Record tags: [green]= match[/]  [yellow]~ partial[/]  [red]+ spurious[/]  \
 [magenta]- missed[/]  [cyan]2 duplicate[/]
-Rows: ▼ regression  ▲ improvement  • changed;  P/M programme/metric.
+Rows: ▼ regression  ▲ improvement  • changed;  first letter: the record kind.
 Without gold, B is scored against A: ~ changed, - in A only, + in B only.
 Gold edits go to <gold>/proposed/<doc>.json + .diff, never the gold.
 
@@ -279,7 +279,7 @@ class ReviewApp(App[None]):
 
     def _row_cells(self, doc: DocView, row: Row, width: int) -> list[Text]:
         mark = Text(
-            ("P" if row.kind == "programmes" else "M") + STATUS_MARK[row.status],
+            row.kind[:1].upper() + STATUS_MARK[row.status],
             style="red" if row.status == "regression" else "",
         )
         cells = [mark]
@@ -300,7 +300,7 @@ class ReviewApp(App[None]):
             else:
                 text = Text("")
         else:
-            body = summarize(row.kind, record)
+            body = summarize(doc, row.kind, record)
             tag = LABEL_MARK.get(label or "", "")
             text = Text(f"{tag} {body}" if tag else body, style=LABEL_COLOUR.get(label or "", ""))
         text.truncate(width, overflow="ellipsis")
@@ -434,8 +434,10 @@ class ReviewApp(App[None]):
             self.notify("select a row with a gold record (not a duplicate)", severity="warning")
             return
         record = doc.record(row, "gold")
-        new = gold_edit.remove_record(gold, row.kind, row.gold)
-        question = f"Remove gold {row.kind[:-1]} «{summarize(row.kind, record)}» from {doc.doc_id}?"
+        task = self.review.task
+        new = gold_edit.remove_record(gold, task, row.kind, row.gold)
+        what = task.records[row.kind].singular
+        question = f"Remove gold {what} «{summarize(doc, row.kind, record)}» from {doc.doc_id}?"
         self._propose(doc.doc_id, path, new, question)
 
     def action_accept(self) -> None:
@@ -454,17 +456,18 @@ class ReviewApp(App[None]):
         try:
             new = gold_edit.accept_record(
                 gold,
+                self.review.task,
                 row.kind,
                 record,
                 replace=replace,
-                links=programme_links(doc, col),
+                links=id_links(doc, col),
                 origin=f"run {col.upper()} ({run.name if run else '?'})",
             )
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return
         verb = "Replace the gold record with" if replace is not None else "Add to gold"
-        question = f"{verb} {col.upper()}'s «{summarize(row.kind, record)}» in {doc.doc_id}?"
+        question = f"{verb} {col.upper()}'s «{summarize(doc, row.kind, record)}» in {doc.doc_id}?"
         self._propose(doc.doc_id, path, new, question)
 
     def _propose(self, doc_id: str, path: Path, new: GoldDoc, question: str) -> None:

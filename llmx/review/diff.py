@@ -20,6 +20,7 @@ from rich.text import Text
 
 from llmx.evaluation.labels import KindScores
 from llmx.evaluation.report import EvalReport
+from llmx.evaluation.scoring import Scorer, scorer_for
 from llmx.review.model import STATUS_MARK, Row, Status, join_rows, summarize
 
 
@@ -80,22 +81,32 @@ def _verdict(label: str | None, fields: tuple[str, ...]) -> str:
     return f"{label}({','.join(fields)})" if fields else label
 
 
-def _describe(row: Row, old_preds: dict, new_preds: dict) -> str:
+def _describe(scorer: Scorer, row: Row, old_preds: dict, new_preds: dict) -> str:
     for preds, index in ((new_preds, row.b), (old_preds, row.a)):
         if index is not None:
-            return summarize(row.kind, preds.get(row.kind, [])[index])
+            return summarize(scorer, row.kind, preds.get(row.kind, [])[index])
     return f"gold #{row.gold}"
 
 
-def diff_reports(old: EvalReport, new: EvalReport) -> ReportDiff:
-    """Score deltas per kind and field, and records whose verdict changed (old -> new)."""
+def diff_reports(old: EvalReport, new: EvalReport, scorer: Scorer | None = None) -> ReportDiff:
+    """Score deltas per kind and field, and records whose verdict changed (old -> new).
+
+    ``scorer`` defaults to the scorer of the task the new report names."""
+    scorer = scorer or scorer_for(new.provenance.task)
     out = ReportDiff()
+    if old.provenance.task != new.provenance.task:
+        out.warnings.append(
+            f"the reports are of different tasks ({old.provenance.task} vs "
+            f"{new.provenance.task}): only figures of shared kinds compare"
+        )
     if old.provenance.hashes.gold != new.provenance.hashes.gold:
         out.warnings.append("the gold differs between the reports: a change may be the gold's")
     docs_old, docs_new = old.provenance.hashes.documents, new.provenance.hashes.documents
     if any(docs_new.get(k, v) != v for k, v in docs_old.items()):
         out.warnings.append("some document texts differ between the reports")
-    for kind in sorted(set(old.summary) | set(new.summary), key=lambda k: (k != "programmes", k)):
+    present = set(old.summary) | set(new.summary)
+    order = [k for k in scorer.kinds if k in present] + sorted(present - set(scorer.kinds))
+    for kind in order:
         a, b = old.summary.get(kind), new.summary.get(kind)
         fa = dict(figures(a)) if a else {}
         fb = dict(figures(b)) if b else {}
@@ -108,14 +119,15 @@ def diff_reports(old: EvalReport, new: EvalReport) -> ReportDiff:
     out.only_new = sorted(set(by_new) - set(by_old))
     for doc_id in sorted(set(by_old) & set(by_new)):
         a_doc, b_doc = by_old[doc_id], by_new[doc_id]
-        for row in join_rows(a_doc.score, b_doc.score, a_doc.predictions, b_doc.predictions):
+        rows = join_rows(scorer, a_doc.score, b_doc.score, a_doc.predictions, b_doc.predictions)
+        for row in rows:
             if row.status == "same":
                 continue
             out.changes.append(
                 LabelChange(
                     doc_id,
                     row.kind,
-                    _describe(row, a_doc.predictions, b_doc.predictions),
+                    _describe(scorer, row, a_doc.predictions, b_doc.predictions),
                     _verdict(row.label_a, row.fields_a),
                     _verdict(row.label_b, row.fields_b),
                     row.status,

@@ -1,8 +1,8 @@
 """A reviewer's gold decisions, written as *proposals* next to the gold, never over it.
 
-Gold files are generated (``evals/tools/annotate.py`` turns ``evals/<task>/src/*.toml`` into
+Gold files are generated (``llmx task annotate TASK`` turns ``evals/<task>/src/*.toml`` into
 ``evals/<task>/gold/*.json``), so editing one in place would be undone by the next rebuild and
-would make ``annotate.py --check`` fail. A decision therefore goes to
+would make ``llmx task annotate --check`` fail. A decision therefore goes to
 ``<gold dir>/proposed/<doc_id>.json`` (the whole gold file as it would read, same formatting)
 plus ``<doc_id>.diff``, a unified diff against the current gold file (``git apply`` or
 ``patch -p1`` applies it). ``load_gold`` reads ``<gold dir>/*.json`` only, so proposals never
@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from llmx.evaluation.gold import GoldDoc, GoldMetric, GoldProgramme, read_gold, render_gold
+from llmx.evaluation.gold import GoldDoc, gold_model, read_gold, render_gold
+from llmx.tasks import Task
 
 PROPOSED_DIR = "proposed"
-_FIELDS = {"programmes": GoldProgramme.model_fields, "metrics": GoldMetric.model_fields}
 
 
 def proposal_path(gold_path: str | Path) -> Path:
@@ -30,78 +30,95 @@ def proposal_path(gold_path: str | Path) -> Path:
     return p.parent / PROPOSED_DIR / p.name
 
 
-def load_working(gold_path: str | Path) -> GoldDoc:
+def load_working(gold_path: str | Path, task: Task) -> GoldDoc:
     """The gold a review shows: the pending proposal if there is one, else the gold file."""
     prop = proposal_path(gold_path)
     path = prop if prop.exists() else Path(gold_path)
-    return read_gold(path)
+    return read_gold(path, task)
 
 
-def _label(kind: str, record: Mapping[str, Any]) -> str:
-    if kind == "metrics":
-        return f"metric {record.get('subject')} {record.get('value_text')}"
-    return f"programme {record.get('id')} {record.get('name')}"
+def _label(task: Task, kind: str, record: Mapping[str, Any]) -> str:
+    spec = task.records[kind]
+    ident = f" {record.get(spec.id)}" if spec.id else ""
+    return f"{spec.singular}{ident} {task.summarize(kind, record)}"
 
 
-def remove_record(doc: GoldDoc, kind: str, index: int, *, why: str = "marked wrong") -> GoldDoc:
+def remove_record(
+    doc: GoldDoc, task: Task, kind: str, index: int, *, why: str = "marked wrong"
+) -> GoldDoc:
     """``doc`` without gold record ``index`` of ``kind``; a note records the decision.
 
-    Removing a programme also clears the ``programme`` link of metrics that pointed to it.
+    Removing a record that others link to (a programme) also clears those links.
     """
     data = doc.model_dump(mode="json")
     removed = data[kind].pop(index)
-    if kind == "programmes":
-        for m in data["metrics"]:
-            if m.get("programme") == removed["id"]:
-                m["programme"] = None
-    data["notes"].append(f"review: removed {_label(kind, removed)} ({why})")
-    return GoldDoc.model_validate(data)
+    id_field = task.records[kind].id
+    if id_field is not None:
+        for other, spec in task.records.items():
+            for link, target in spec.links.items():
+                if target != kind:
+                    continue
+                for r in data[other]:
+                    if r.get(link) == removed[id_field]:
+                        r[link] = None
+    data["notes"].append(f"review: removed {_label(task, kind, removed)} ({why})")
+    return gold_model(task).model_validate(data)
+
+
+def _fresh_id(existing: list[dict[str, Any]], id_field: str, prefix: str) -> str:
+    used = {str(r.get(id_field)) for r in existing}
+    n = len(used) + 1
+    while f"{prefix}{n}" in used:
+        n += 1
+    return f"{prefix}{n}"
 
 
 def accept_record(
     doc: GoldDoc,
+    task: Task,
     kind: str,
     record: Mapping[str, Any],
     *,
     replace: int | None = None,
-    links: Mapping[str, str] | None = None,
+    links: Mapping[str, Mapping[str, str]] | None = None,
     origin: str = "a prediction",
 ) -> GoldDoc:
     """``doc`` with a predicted record accepted as gold (appended, or replacing ``replace``).
 
-    Only gold fields are kept (``grounding`` and the like are dropped). A programme keeps the
-    id of the gold record it replaces, else gets a fresh ``P<n>``; a metric's programme link is
-    translated through ``links`` (predicted programme id -> gold programme id) and dropped if
-    it has no gold counterpart.
+    Only gold fields are kept (``grounding`` and the like are dropped). A record with an id
+    keeps the id of the gold record it replaces, else gets a fresh one; each link field is
+    translated through ``links`` (linked kind -> predicted id -> gold id) and dropped if it
+    has no gold counterpart.
 
     Raises:
         ValueError: the record lacks what gold needs (e.g. spans); the message says what.
     """
+    model = gold_model(task)
     data = doc.model_dump(mode="json")
-    new = {k: v for k, v in record.items() if k in _FIELDS[kind] and k != "note"}
-    if kind == "programmes":
+    item_fields = model.model_fields[kind].annotation.__args__[0].model_fields  # type: ignore[union-attr]
+    new = {k: v for k, v in record.items() if k in item_fields and k != "note"}
+    spec = task.records[kind]
+    if spec.id is not None:
         if replace is not None:
-            new["id"] = data["programmes"][replace]["id"]
+            new[spec.id] = data[kind][replace][spec.id]
         else:
-            used = {p["id"] for p in data["programmes"]}
-            n = len(used) + 1
-            while f"P{n}" in used:
-                n += 1
-            new["id"] = f"P{n}"
-    else:
-        link = new.get("programme")
-        new["programme"] = (links or {}).get(str(link)) if link is not None else None
+            new[spec.id] = _fresh_id(data[kind], spec.id, spec.id_prefix)
+    for link, target in spec.links.items():
+        value = new.get(link)
+        new[link] = (links or {}).get(target, {}).get(str(value)) if value is not None else None
     new["note"] = f"accepted in review from {origin}"
     if replace is not None:
         old = data[kind][replace]
         data[kind][replace] = new
-        note = f"review: replaced {_label(kind, old)} by {_label(kind, new)} from {origin}"
+        note = (
+            f"review: replaced {_label(task, kind, old)} by {_label(task, kind, new)} from {origin}"
+        )
     else:
         data[kind].append(new)
-        note = f"review: added {_label(kind, new)} from {origin}"
+        note = f"review: added {_label(task, kind, new)} from {origin}"
     data["notes"].append(note)
     try:
-        return GoldDoc.model_validate(data)
+        return model.model_validate(data)
     except ValueError as exc:
         raise ValueError(f"cannot accept this record into gold: {exc}") from exc
 

@@ -26,8 +26,7 @@ from typing import Any, Literal
 from rich.cells import cell_len
 
 from llmx.evaluation.labels import Counts, DocScore, Label, Pair
-from llmx.evaluation.scoring import KINDS, align, score_document, span_of
-from llmx.evaluation.scoring import programme_links as scoring_links
+from llmx.evaluation.scoring import Scorer, span_of
 
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
 Status = Literal["same", "changed", "regression", "improvement"]
@@ -54,24 +53,13 @@ LABEL_COLOUR: dict[str, str] = {
 
 _RANK = {"match": 2, "partial": 1}  # every other verdict (or no record at all) ranks 0
 
-QUALIFIER_MARK = {
-    "exact": "",
-    "more_than": ">",
-    "approx": "~",
-    "nearly": "<~",
-    "less_than": "<",
-    "at_least": ">=",
-    "at_most": "<=",
-    "range": "",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
     """One aligned line: a gold record and what each run made of it.
 
     Attributes:
-        kind: ``programmes`` or ``metrics``.
+        kind: The record kind (one of the task's).
         gold: Index into the gold records of that kind (None: no gold record on this row).
         a: Index into run A's records of that kind, or None.
         b: Index into run B's records of that kind, or None.
@@ -120,6 +108,7 @@ class DocView:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. text not found, digest mismatch
     edited: bool = False  # the gold shown is a reviewer's proposal
+    scorer: Scorer | None = None  # the task's scorer (kinds, summaries, link maps)
 
     @property
     def counts_a(self) -> Counts | None:
@@ -196,14 +185,16 @@ def _status_vs_gold(label_a: Label | None, label_b: Label | None, same_fields: b
     return "same"
 
 
-def join_rows(score_a: DocScore, score_b: DocScore, pred_a: Records, pred_b: Records) -> list[Row]:
+def join_rows(
+    scorer: Scorer, score_a: DocScore, score_b: DocScore, pred_a: Records, pred_b: Records
+) -> list[Row]:
     """Rows of gold | A | B from A's and B's pairs against the same gold.
 
     Pairs are joined on the gold record; A's and B's duplicates of one gold record are paired
     in order; spurious records of A and B share a row when the scorer aligns them.
     """
     rows: list[Row] = []
-    for kind in KINDS:
+    for kind in scorer.kinds:
         pa = [p for p in score_a.pairs if p.kind == kind]
         pb = [p for p in score_b.pairs if p.kind == kind]
         main_a = {p.gold: p for p in pa if p.label in ("match", "partial", "missed")}
@@ -217,7 +208,7 @@ def join_rows(score_a: DocScore, score_b: DocScore, pred_a: Records, pred_b: Rec
                 da = dups_a[i] if i < len(dups_a) else None
                 db = dups_b[i] if i < len(dups_b) else None
                 rows.append(_gold_row(kind, g, da, db))
-        rows.extend(_spurious_rows(kind, pa, pb, pred_a, pred_b))
+        rows.extend(_spurious_rows(scorer, kind, pa, pb, pred_a, pred_b))
     return rows
 
 
@@ -240,14 +231,19 @@ def _gold_row(kind: str, g: int | None, x: Pair | None, y: Pair | None) -> Row:
 
 
 def _spurious_rows(
-    kind: str, pa: Sequence[Pair], pb: Sequence[Pair], pred_a: Records, pred_b: Records
+    scorer: Scorer,
+    kind: str,
+    pa: Sequence[Pair],
+    pb: Sequence[Pair],
+    pred_a: Records,
+    pred_b: Records,
 ) -> list[Row]:
     """Rows for predictions no gold record took, A's and B's aligned by the scorer."""
     sa = [p.pred for p in pa if p.label == "spurious" and p.pred is not None]
     sb = [p.pred for p in pb if p.label == "spurious" and p.pred is not None]
     ra, rb = list(pred_a.get(kind) or []), list(pred_b.get(kind) or [])
     out: list[Row] = []
-    for pair in align(kind, [ra[i] for i in sa], [rb[j] for j in sb]):
+    for pair in scorer.align(kind, [ra[i] for i in sa], [rb[j] for j in sb]):
         a = sa[pair.gold] if pair.gold is not None and pair.label != "duplicate" else None
         b = sb[pair.pred] if pair.pred is not None else None
         if a is not None and b is not None:
@@ -301,12 +297,13 @@ def rows_b_vs_a(score: DocScore) -> list[Row]:
     return out
 
 
-def rows_plain(records: Records) -> list[Row]:
+def rows_plain(records: Records, kinds: Sequence[str]) -> list[Row]:
     """Rows for one run with nothing to compare it to."""
-    return [Row(kind, None, i, None) for kind in KINDS for i in range(len(records.get(kind) or []))]
+    return [Row(kind, None, i, None) for kind in kinds for i in range(len(records.get(kind) or []))]
 
 
 def build_doc(
+    scorer: Scorer,
     doc_id: str,
     source: str,
     text: str | None,
@@ -317,22 +314,23 @@ def build_doc(
     errors: tuple[str | None, str | None] = (None, None),
 ) -> DocView:
     """Score and align one document (see the module docstring for the four cases)."""
-    la = {k: [dict(r) for r in a.get(k) or []] for k in KINDS}
-    lb = None if b is None else {k: [dict(r) for r in b.get(k) or []] for k in KINDS}
-    lg = None if gold is None else {k: [dict(r) for r in gold.get(k) or []] for k in KINDS}
-    view = DocView(doc_id, source, text, la, lb, lg)
+    kinds = scorer.kinds
+    la = {k: [dict(r) for r in a.get(k) or []] for k in kinds}
+    lb = None if b is None else {k: [dict(r) for r in b.get(k) or []] for k in kinds}
+    lg = None if gold is None else {k: [dict(r) for r in gold.get(k) or []] for k in kinds}
+    view = DocView(doc_id, source, text, la, lb, lg, scorer=scorer)
     if lg is not None:
-        view.score_a = score_document(doc_id, lg, la, text, error=errors[0])
+        view.score_a = scorer.score_document(doc_id, lg, la, text, error=errors[0])
         if lb is not None:
-            view.score_b = score_document(doc_id, lg, lb, text, error=errors[1])
-            view.rows = join_rows(view.score_a, view.score_b, la, lb)
+            view.score_b = scorer.score_document(doc_id, lg, lb, text, error=errors[1])
+            view.rows = join_rows(scorer, view.score_a, view.score_b, la, lb)
         else:
             view.rows = rows_single(view.score_a)
     elif lb is not None:
-        view.score_b = score_document(doc_id, la, lb, text, error=errors[1])
+        view.score_b = scorer.score_document(doc_id, la, lb, text, error=errors[1])
         view.rows = rows_b_vs_a(view.score_b)
     else:
-        view.rows = rows_plain(la)
+        view.rows = rows_plain(la, kinds)
     return view
 
 
@@ -400,17 +398,14 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def summarize(kind: str, record: Mapping[str, Any] | None) -> str:
-    """A short one-line description of a record (metrics: subject, amount, unit)."""
+def summarize(view: DocView | Scorer | None, kind: str, record: Mapping[str, Any] | None) -> str:
+    """A short one-line description of a record: the task's ``summarize`` hook."""
     if record is None:
         return ""
-    if kind == "metrics":
-        amount = _number(record.get("value"))
-        if record.get("value_max") is not None:
-            amount += "-" + _number(record.get("value_max"))
-        mark = QUALIFIER_MARK.get(str(record.get("qualifier") or "exact"), "?")
-        return f"{record.get('subject') or '?'} {mark}{amount}{record.get('unit') or ''}"
-    return str(record.get("name") or record.get("evidence") or "?")
+    scorer = view.scorer if isinstance(view, DocView) else view
+    if scorer is None:
+        return str(next(iter(record.values()), ""))
+    return scorer.task.summarize(kind, record) or "?"
 
 
 def field_value(record: Mapping[str, Any] | None, name: str) -> str:
@@ -525,10 +520,16 @@ def evidence_of(view: DocView, row: Row) -> tuple[int, int] | None:
     return None
 
 
-def programme_links(view: DocView, column: str) -> dict[str, str]:
-    """Predicted programme id -> gold programme id, from a run's programme pairs."""
+def id_links(view: DocView, column: str) -> dict[str, dict[str, str]]:
+    """Per kind with ids: a run's id -> the gold id it was aligned to (to carry a run's
+    links over into gold)."""
     score = view.score_b if column == "b" else view.score_a
-    if score is None or view.gold is None:
+    if score is None or view.gold is None or view.scorer is None:
         return {}
-    preds, golds = view.records(column, "programmes"), view.records("gold", "programmes")
-    return scoring_links(score.pairs, golds, preds)
+    return {
+        kind: view.scorer.id_links(
+            kind, score.pairs, view.records("gold", kind), view.records(column, kind)
+        )
+        for kind, spec in view.scorer.task.records.items()
+        if spec.id
+    }

@@ -10,9 +10,10 @@ from llmx import output
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.evaluation.gold import GoldDoc, text_sha256
-from llmx.evaluation.scoring import KINDS
+from llmx.evaluation.scoring import Scorer
 from llmx.review import gold_edit
 from llmx.review.model import DocView, build_doc
+from llmx.tasks import Task, load_task
 from llmx.text.loading import load_documents
 
 
@@ -65,6 +66,7 @@ class Review:
     """The documents of one review session and where they came from."""
 
     docs: list[DocView]
+    scorer: Scorer
     run_a: Path
     run_b: Path | None = None
     gold_dir: Path | None = None
@@ -74,6 +76,10 @@ class Review:
     results_a: dict[str, DocResult] = field(default_factory=dict)
     results_b: dict[str, DocResult] | None = None
     bases: list[Path] = field(default_factory=list)  # where relative sources are looked up
+
+    @property
+    def task(self) -> Task:
+        return self.scorer.task
 
     @property
     def has_gold(self) -> bool:
@@ -91,6 +97,7 @@ def load_review(
     against: str | Path | None = None,
     gold_dir: str | Path | None = None,
     *,
+    task: Task | None = None,
     root: str | Path = ".",
 ) -> Review:
     """Read the runs, the gold (a reviewer's earlier proposals included) and the texts.
@@ -100,14 +107,19 @@ def load_review(
     """
     run_a = read_results(pred)
     run_b = read_results(against) if against is not None else None
-    review = Review([], Path(pred), Path(against) if against else None)
+    if task is None:
+        named = {r.task for r in [*run_a.values(), *(run_b or {}).values()]}
+        if len(named) > 1:
+            raise ValueError(f"the runs are of different tasks: {', '.join(sorted(named))}")
+        task = load_task(named.pop() if named else None)
+    review = Review([], Scorer(task), Path(pred), Path(against) if against else None)
     review.results_a, review.results_b = run_a, run_b
     review.bases = [Path(root), Path(pred).resolve().parent]
     if gold_dir is not None and Path(gold_dir).is_dir():
         review.gold_dir = Path(gold_dir)
         review.gold_paths = find_gold(gold_dir)
         for doc_id, path in review.gold_paths.items():
-            review.gold_docs[doc_id] = gold_edit.load_working(path)
+            review.gold_docs[doc_id] = gold_edit.load_working(path, task)
         if not review.gold_paths:
             review.warnings.append(f"no gold files in {gold_dir}: reviewing without gold")
     elif gold_dir is not None:
@@ -129,8 +141,9 @@ def make_doc(review: Review, doc_id: str) -> DocView:
     ra, rb = review.results_a.get(doc_id), (run_b or {}).get(doc_id)
     gold = review.gold_docs.get(doc_id)
     notes: list[str] = []
-    a = _records(ra, "A", notes)
-    b = _records(rb, "B", notes) if run_b is not None else None
+    kinds = review.task.kinds
+    a = _records(ra, "A", notes, kinds)
+    b = _records(rb, "B", notes, kinds) if run_b is not None else None
     first = ra or rb
     source = gold.source if gold else (first.source if first else "")
     document = load_text(source, doc_id, review.bases) if source else None
@@ -140,12 +153,13 @@ def make_doc(review: Review, doc_id: str) -> DocView:
     elif gold is not None and text_sha256(text) != gold.text_sha256:
         notes.append("document text differs from the one the gold was made on: spans may be off")
     view = build_doc(
+        review.scorer,
         doc_id,
         source,
         text,
         a,
         b,
-        {k: gold.records(k) for k in KINDS} if gold else None,
+        {k: gold.records(k) for k in review.task.kinds} if gold else None,
         errors=(_error(ra), _error(rb) if run_b is not None else None),
     )
     view.notes = notes
@@ -153,13 +167,15 @@ def make_doc(review: Review, doc_id: str) -> DocView:
     return view
 
 
-def _records(result: DocResult | None, name: str, notes: list[str]) -> dict[str, list[dict]]:
+def _records(
+    result: DocResult | None, name: str, notes: list[str], kinds: tuple[str, ...]
+) -> dict[str, list[dict]]:
     if result is None:
         notes.append(f"run {name} has no line for this document")
         return {}
     if result.status == "error":
         notes.append(f"run {name} failed here: {result.error.message if result.error else '?'}")
-    return {k: result.records(k) for k in KINDS}
+    return {k: result.records(k) for k in kinds}
 
 
 def _error(result: DocResult | None) -> str | None:

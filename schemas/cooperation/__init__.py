@@ -1,15 +1,13 @@
-"""Schema of the built-in ``cooperation`` task: programmes and metrics.
+"""The built-in ``cooperation`` task: programmes (who helps whom) and metrics (quantities).
 
-This file is task *data*: llmx loads it by path (it is not part of the ``llmx`` package), so a
-user adds a task by dropping ``schemas/<task>.py`` and ``prompts/<task>/`` next to it.
-
-The contract with llmx:
+This package is task *data and hooks*: llmx loads it by path (it is not part of the ``llmx``
+package). The contract with llmx is documented in ``llmx/tasks.py``:
 - ``RESPONSE_MODEL``: the Pydantic model the LLM must fill (one object per chunk).
-- ``RECORDS``: for each list field of ``RESPONSE_MODEL``, which field is the verbatim quote
-  (``quote``), which short field must be found inside it (``anchor``, becomes ``span``), whether
-  a record may stand without the anchor being found (``anchor_required``), which field is the
-  record's id (``id``), which field links to another record kind's id (``link``), and which
-  numeric field must agree with the quantity parsed from the anchor (``value``).
+- ``RECORDS``: per record kind, the verbatim quote field, the anchor found inside it (becomes
+  ``span``), ids and links between kinds, and the numeric field checked against the source.
+- ``SCORING``: how the scorer compares records, field by field.
+- hooks: ``summarize`` (one-line view in review), ``extract_offline`` (the ``rules`` backend,
+  ``rules.py``), ``check_gold`` (annotation rules beyond the schema).
 - ``VERSION``: bump when the meaning of a field changes.
 """
 
@@ -86,14 +84,55 @@ RECORDS = {
         "anchor": "name",
         "anchor_required": False,
         "id": "id",
-        "link": None,
+        "id_prefix": "P",
     },
     "metrics": {
         "quote": "evidence",
         "anchor": "value_text",
         "anchor_required": True,
-        "id": None,
-        "link": "programme",
+        "links": {"programme": "programmes"},
         "value": "value",
     },
 }
+
+# How the scorer compares records (llmx/evaluation/spec.py documents the format).
+# Metrics: the amount (value and range bound in canonical units), unit, qualifier and subject
+# decide a strict match; the programme link is reported, judged through the programme
+# alignment. Programmes: name (lenient), donors and recipients (sets; 广州 ~ 广州市) decide;
+# domains are a judgement call and dates are reported only.
+_AMOUNT = {"max": "value_max", "unit": "unit", "text": "value_text", "qualifier": "qualifier"}
+SCORING = {
+    "programmes": {
+        "location": 0.20,
+        # names recur across a text, so a like name is enough; so is sharing the same sentence
+        "admit": {"name": 0.5, "location": 0.5},
+        "fields": {
+            "name": {"compare": "text", "key": True, "weight": 0.35},
+            "donors": {"compare": "set", "key": True, "weight": 0.15},
+            "recipients": {"compare": "set", "key": True, "weight": 0.15},
+            "domains": {"compare": "label_set", "weight": 0.15},
+            "start_date": {"compare": "label"},
+            "end_date": {"compare": "label"},
+        },
+    },
+    "metrics": {
+        "location": 0.40,
+        "admit": {"location": "any"},
+        "fields": {
+            "value": {"compare": "amount", "key": True, "weight": 0.20, "options": _AMOUNT},
+            "unit": {"compare": "unit", "key": True, "weight": 0.10, "options": _AMOUNT},
+            "qualifier": {
+                "compare": "exact",
+                "key": True,
+                "weight": 0.05,
+                "options": {"default": "exact"},
+            },
+            "subject": {"compare": "text", "key": True, "weight": 0.15},
+            "programme": {"compare": "link", "weight": 0.10},
+        },
+    },
+}
+
+from .hooks import check_gold, extract_offline, summarize  # noqa: E402  (after the model)
+
+__all__ = ["RECORDS", "RESPONSE_MODEL", "SCORING", "check_gold", "extract_offline", "summarize"]

@@ -1,4 +1,4 @@
-"""A deterministic, offline extractor for the ``cooperation`` task: regexes, no model.
+"""The ``cooperation`` task's offline extractor (its ``extract_offline`` hook): regexes, no model.
 
 It is the baseline every LLM run is compared against and a backend that works with no server.
 Everything is found on a simplified, half-width view of the text (same length, so offsets carry
@@ -27,17 +27,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from llmx.core.documents import Chunk, Document
-from llmx.providers.base import ChunkOutput
 from llmx.quantities import Quantity, find_quantities
 from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching
 from llmx.text.sentences import span_between, split_sentences
-
-if TYPE_CHECKING:
-    from llmx.tasks import Task
 
 
 def _words(spaced: str) -> tuple[str, ...]:
@@ -128,7 +123,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     """Programmes and metrics found in ``text`` by rules, with spans into ``text``.
 
     Returns ``{"programmes": [...], "metrics": [...]}``; each record has the fields of
-    ``schemas/cooperation.py`` plus ``_span`` and ``_evidence_span`` (``[start, end)``).
+    the task schema plus ``_span`` and ``_evidence_span`` (``[start, end)``).
     """
     norm = normalize_for_matching(text)
     sentences = _split_sentences(norm)
@@ -166,25 +161,6 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
             }
         )
     return {"programmes": [p.record for p in programmes], "metrics": metrics}
-
-
-class RulesBackend:
-    """The rules extractor as a backend: no model, no network, whole document in one chunk."""
-
-    name = "rules"
-    model: str | None = None
-    max_chunk_chars: int | None = None
-
-    async def extract_chunk(self, task: Task, chunk: Chunk, doc: Document) -> ChunkOutput:
-        """Extract records from ``chunk.text`` (offsets in ``_span`` index into it)."""
-        if task.name != "cooperation":
-            raise ValueError(
-                f"the rules backend only knows the 'cooperation' task, not {task.name!r}"
-            )
-        return ChunkOutput(records=extract_records(chunk.text), mode="rules")
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
 
 
 # --- sentences and clauses -------------------------------------------------------------------

@@ -1,0 +1,114 @@
+"""The ``cooperation`` task's hooks: how a record reads in one line, the annotation rules
+beyond the schema, and the offline extractor."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .rules import extract_records
+
+_QUALIFIER_MARK = {
+    "exact": "",
+    "more_than": ">",
+    "approx": "~",
+    "nearly": "<~",
+    "less_than": "<",
+    "at_least": ">=",
+    "at_most": "<=",
+    "range": "",
+}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return "?"
+    if isinstance(value, int | float):
+        return f"{value:.12g}"  # 1.2e8 -> 120000000, 320.0 -> 320
+    return str(value)
+
+
+def summarize(kind: str, record: Mapping[str, Any]) -> str:
+    """One line: a metric as subject, qualifier mark, amount and unit; a programme by name."""
+    if kind == "metrics":
+        amount = _number(record.get("value"))
+        if record.get("value_max") is not None:
+            amount += "-" + _number(record.get("value_max"))
+        mark = _QUALIFIER_MARK.get(str(record.get("qualifier") or "exact"), "?")
+        return f"{record.get('subject') or '?'} {mark}{amount}{record.get('unit') or ''}"
+    return str(record.get("name") or record.get("evidence") or "?")
+
+
+def extract_offline(text: str) -> dict[str, list[dict[str, Any]]]:
+    """The rules extractor (``rules.py``): the baseline and the backend with no server."""
+    return extract_records(text)
+
+
+# --- annotation rules (GUIDELINES.md): checked by `llmx task annotate cooperation` ---------
+
+# Markers that decide the qualifier; checked against what the annotator wrote.
+_QUALIFIER_MARKS: list[tuple[str, str]] = [
+    (r"将近|近", "nearly"),
+    (r"不到|不足", "less_than"),
+    (r"至少|不少于", "at_least"),
+    (r"最多|不超过|不超過", "at_most"),
+    (r"约|約|左右", "approx"),
+    (r"余|餘|多|逾|超过|超過|以上", "more_than"),
+]
+_HAN_NUMERAL = "〇零一二两兩三四五六七八九十百千万萬亿億"
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ]{1,8}\)")
+
+
+def expected_qualifier(value_text: str) -> str:
+    """The qualifier the markers in a quantity expression call for (``exact`` if none)."""
+    if re.search(r"\d\s*(?:至|到|-|—|~|～)\s*\d", value_text):
+        return "range"
+    for pattern, qualifier in _QUALIFIER_MARKS:
+        if re.search(pattern, value_text):
+            return qualifier
+    return "exact"
+
+
+def leading_number(value_text: str, unit: str) -> float | None:
+    """The first number in a quantity expression, scaled by 万/亿 unless the unit keeps it.
+
+    Returns None when the number is written in a way this check does not parse.
+    """
+    m = re.search(r"\d+(?:\.\d+)?", value_text)
+    if m:
+        number = float(m.group())
+        after = value_text[m.end() : m.end() + 1]
+    else:
+        m = re.search(f"[{_HAN_NUMERAL}]+", value_text)
+        if not m:
+            return None
+        import cn2an  # only needed for numbers written in characters
+
+        try:
+            number = float(cn2an.cn2an(m.group().replace("兩", "两"), "smart"))
+        except (ValueError, KeyError):
+            return None
+        after = ""
+    if unit[:1] not in "万萬亿億":  # money keeps its written unit: 500万元 -> 500 万元
+        number *= {"万": 1e4, "萬": 1e4, "亿": 1e8, "億": 1e8}.get(after, 1)
+    return number
+
+
+def check_gold(kind: str, record: Mapping[str, Any]) -> list[str]:
+    """Annotation rules of GUIDELINES.md that the schema cannot express."""
+    if kind != "metrics":
+        return []
+    problems = []
+    value_text, unit = str(record["value_text"]), str(record.get("unit") or "")
+    qualifier = record.get("qualifier", "exact")
+    if qualifier != (want := expected_qualifier(value_text)):
+        problems.append(f"qualifier {qualifier!r}, its markers say {want!r}")
+    if (qualifier == "range") != (record.get("value_max") is not None):
+        problems.append("value_max is set exactly when qualifier is range")
+    number = leading_number(value_text, unit)
+    if number is not None and number != record.get("value"):
+        problems.append(f"value {record.get('value')} but the text says {number:g}")
+    if unit and _PINYIN.sub("", unit) not in _PINYIN.sub("", value_text):
+        problems.append(f"unit {unit!r} is not in the quantity expression")
+    return problems
