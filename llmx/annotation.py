@@ -38,6 +38,8 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 PINYIN = rf"\((?=[^()]*[{_TONED}])[a-z{_TONED}]{{1,8}}\)"
 _PINYIN_AFTER_HAN = re.compile(rf"(?<=[\u3400-\u9fff]){PINYIN}")
 _HAN_NUMERAL = "〇零一二两兩三四五六七八九十百千万萬亿億"
+SECOND = "second"
+"""Folder (inside ``evals/<task>/``) of a second annotator's independent annotation."""
 _DOC_KEYS = {"doc_id", "source", "annotator", "region_start", "region_end", "notes", "excluded"}
 
 
@@ -228,19 +230,23 @@ class Compiler:
         return out
 
     def compile_all(self, *, check: bool = False) -> tuple[list[str], list[Path]]:
-        """Rebuild every gold file and the schema. Returns (summary lines, stale or written
-        paths): with ``check`` nothing is written and the paths are the stale ones."""
+        """Rebuild every gold file and the schema: ``src/`` -> ``gold/``, and a second
+        annotator's ``second/src/`` -> ``second/gold/`` (kept apart to measure agreement).
+        Returns (summary lines, stale or written paths): with ``check`` nothing is written and
+        the paths are the stale ones."""
         folder = self.task.eval_dir
         wanted = {folder / "gold.schema.json": render_schema(self.task)}
         lines = []
-        for path in sorted((folder / "src").glob("*.toml")):
-            try:
-                doc = self.build(load_source(path))
-            except (AnnotationError, tomllib.TOMLDecodeError, OSError, KeyError) as exc:
-                raise AnnotationError(f"{path}: {exc}") from exc
-            wanted[folder / "gold" / f"{doc.doc_id}.json"] = render_gold(doc)
-            counts = ", ".join(f"{len(doc.records(k))} {k}" for k in self.task.kinds)
-            lines.append(f"{doc.doc_id}: {counts}")
+        for base in (folder, folder / SECOND):
+            for path in sorted((base / "src").glob("*.toml")):
+                try:
+                    doc = self.build(load_source(path))
+                except (AnnotationError, tomllib.TOMLDecodeError, OSError, KeyError) as exc:
+                    raise AnnotationError(f"{path}: {exc}") from exc
+                wanted[base / "gold" / f"{doc.doc_id}.json"] = render_gold(doc)
+                counts = ", ".join(f"{len(doc.records(k))} {k}" for k in self.task.kinds)
+                prefix = "" if base == folder else f"{SECOND}/"
+                lines.append(f"{prefix}{doc.doc_id}: {counts}")
         changed = []
         for out, content in wanted.items():
             if out.exists() and out.read_text(encoding="utf-8") == content:

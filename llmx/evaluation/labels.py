@@ -130,6 +130,9 @@ class DocScore:
         grounding: Per kind: predicted records whose spans slice the document text to their
             quotes, out of all predicted records (empty when the text was not given).
         error: Why the prediction is missing or failed (the document is scored as empty).
+        groups: Per kind with a ``split_by`` field, counts per value of that field (e.g.
+            partnership / initiative): a match counts for the gold record's value, a partial as
+            a false positive of the predicted value and a false negative of the gold one.
     """
 
     doc_id: str
@@ -138,6 +141,7 @@ class DocScore:
     fields: dict[str, dict[str, Tally]] = field(default_factory=dict)
     grounding: dict[str, Tally] = field(default_factory=dict)
     error: str | None = None
+    groups: dict[str, dict[str, Counts]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ class KindScores:
         links: Per link field (a metric's programme): accuracy over matched pairs -- the
             share of matched records that point at the right record, judged through the
             alignment of the kind they link to.
+        groups: Micro counts per value of the kind's ``split_by`` field (see ``DocScore``).
     """
 
     counts: Counts
@@ -168,3 +173,4 @@ class KindScores:
     grounding: float | None
     docs: int
     links: dict[str, float | None] = field(default_factory=dict)
+    groups: dict[str, Counts] = field(default_factory=dict)

@@ -63,6 +63,15 @@ def summary_table(
             table.add_row(
                 kind if i == 0 else "", label, *_prf_cells(new, before, tolerance), *extra
             )
+        for group, c in s.groups.items():  # sub-kinds (split_by), strict
+            was = old.groups.get(group) if old else None
+            cells = _prf_cells(c.strict, was.strict if was else None, tolerance)
+            table.add_row("", f"strict · {group}", *cells, str(c.tp), str(c.fp), str(c.fn), "")
+        for name, rate in s.links.items():  # link accuracy: the headline beside F1
+            was_rate = old.links.get(name) if old else None
+            table.add_row(
+                "", f"link {name} (matched)", Text(""), Text(""), delta(rate, was_rate, tolerance)
+            )
         table.add_section()
     return table
 

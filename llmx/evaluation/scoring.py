@@ -294,6 +294,9 @@ class Scorer:
             out.pairs.extend(pairs)
             out.counts[kind] = _counts(pairs)
             out.fields[kind] = self._tallies(kind, pairs)
+            split_by = self.task.scoring[kind].split_by
+            if split_by:
+                out.groups[kind] = _group_counts(split_by, pairs, g, p)
             if text is not None:
                 spec = self.task.records[kind]
                 out.grounding[kind] = Tally(sum(is_grounded(r, text, spec) for r in p), len(p))
@@ -415,6 +418,34 @@ def _counts(pairs: Iterable[Pair]) -> Counts:
     return Counts(tp, fp, fn, math.fsum(credit))
 
 
+def _group_counts(
+    field: str, pairs: Iterable[Pair], gold: Sequence[Record], pred: Sequence[Record]
+) -> dict[str, Counts]:
+    """Counts per value of ``field`` (see ``DocScore.groups``); a missing value is "unknown"
+    (e.g. a result written before the field existed)."""
+
+    def value(records: Sequence[Record], index: int | None) -> str:
+        return "unknown" if index is None else str(records[index].get(field) or "unknown")
+
+    out: dict[str, Counts] = {}
+
+    def add(group: str, counts: Counts) -> None:
+        out[group] = out.get(group, Counts()) + counts
+
+    for p in pairs:
+        g, q = value(gold, p.gold), value(pred, p.pred)
+        if p.label == "match":
+            add(g, Counts(1, 0, 0, 1.0))
+        elif p.label == "partial":
+            add(q, Counts(0, 1, 0, 0.0))
+            add(g, Counts(0, 0, 1, p.similarity if g == q else 0.0))
+        elif p.label in ("spurious", "duplicate"):
+            add(q, Counts(0, 1, 0))
+        else:
+            add(g, Counts(0, 0, 1))
+    return out
+
+
 _LABEL_RANK = {"match": 0, "partial": 0, "duplicate": 1, "missed": 2, "spurious": 3}
 
 
@@ -445,6 +476,10 @@ def summarize_kind(
         for f, t in d.fields.get(kind, {}).items():
             fields[f] = fields.get(f, Tally()) + t
     grounding = sum((d.grounding.get(kind, Tally()) for d in docs), Tally())
+    groups: dict[str, Counts] = {}
+    for d in docs:
+        for name, c in d.groups.get(kind, {}).items():
+            groups[name] = groups.get(name, Counts()) + c
     return KindScores(
         counts=total,
         strict=total.strict,
@@ -455,6 +490,7 @@ def summarize_kind(
         grounding=grounding.rate,
         docs=len(active),
         links={f: fields[f].rate for f in link_fields if f in fields},
+        groups=dict(sorted(groups.items())),
     )
 
 

@@ -25,6 +25,8 @@ A task module declares ``SCORING = {kind: {...}}``; for example (a record kind `
   floor (``"any"``: above zero). Admissible pairs with similarity >= ``min_similarity`` can be
   aligned.
 - ``min_similarity``: below it two records are not the same record (default 0.5).
+- ``split_by``: a field whose values divide the kind into sub-kinds reported separately
+  (e.g. ``kind`` -> partnership / initiative figures beside the kind's overall ones).
 
 Without a ``SCORING`` entry a kind is scored with :func:`default_scoring`.
 This module is pure data and parsing (no scoring code), so loading a task stays cheap.
@@ -79,6 +81,7 @@ class KindScoring:
     location: float = 0.0
     admit: Mapping[str, float | str] = field(default_factory=lambda: {"location": ANY})
     min_similarity: float = 0.5
+    split_by: str | None = None
 
     @property
     def key_fields(self) -> tuple[str, ...]:
@@ -144,7 +147,7 @@ def parse_kind(
     kind: str, raw: Mapping[str, Any], spec: RecordSpec, item: type[BaseModel]
 ) -> KindScoring:
     """Parse one kind's entry of ``SCORING``."""
-    unknown = set(raw) - {"fields", "location", "admit", "min_similarity"}
+    unknown = set(raw) - {"fields", "location", "admit", "min_similarity", "split_by"}
     if unknown:
         raise SpecError(f"{kind}: unknown keys {sorted(unknown)}")
     raw_fields = raw.get("fields")
@@ -192,7 +195,10 @@ def parse_kind(
     min_sim = raw.get("min_similarity", 0.5)
     if not isinstance(min_sim, int | float) or not 0 <= min_sim <= 1:
         raise SpecError(f"{kind}: min_similarity must be in [0, 1]")
-    return KindScoring(kind, tuple(rules), float(location), admit, float(min_sim))
+    split_by = raw.get("split_by")
+    if split_by is not None and split_by not in item.model_fields:
+        raise SpecError(f"{kind}: split_by names {split_by!r}, not a field of {item.__name__}")
+    return KindScoring(kind, tuple(rules), float(location), admit, float(min_sim), split_by)
 
 
 def parse_scoring(

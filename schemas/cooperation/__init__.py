@@ -17,30 +17,45 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-VERSION = "1"
+VERSION = "2"  # 2: programmes are partnerships or initiatives (parent links); metric status
 
 Domain = Literal["医疗", "教育", "科技", "农业", "劳务就业", "文旅", "产业", "干部人才", "其他"]
 Qualifier = Literal[
     "exact", "more_than", "approx", "nearly", "less_than", "at_least", "at_most", "range"
 ]
+ProgrammeKind = Literal["partnership", "initiative"]
+Status = Literal["actual", "target"]
 
 
 class Programme(BaseModel):
-    """一项具名的协作/帮扶项目或活动。"""
+    """一项协作关系（partnership）或其下开展的具体行动（initiative）。"""
 
-    id: str = Field(description="本文内的编号，如 P1、P2；指标用它关联项目")
-    name: str = Field(description="项目或活动名称，尽量用原文说法")
+    id: str = Field(description="本文内的编号，如 P1、P2；指标和下级项目用它关联")
+    kind: ProgrammeKind = Field(
+        description="partnership：帮扶方与受援方之间长期的结对/协作关系（如 广州市→黔南州 东西部协作、"
+        "惠阳区→贞丰县 一对一结对）；initiative：在某一结对关系下开展的具体行动（选派专家、培训班、"
+        "招聘会、劳务工作站、具名活动或项目）"
+    )
+    name: str = Field(
+        description="名称，用原文说法：partnership 用关系词（东西部协作、对口帮扶、结对帮扶）；"
+        "initiative 用活动或项目名称"
+    )
     donors: list[str] = Field(
         default_factory=list,
-        description="帮扶方/派出方：地区或单位，原文写法，如 广州市、惠阳区中医院",
+        description="帮扶方/给予方：地区或单位，原文写法（代词还原，如 该区→惠阳区），如 广州市、惠阳区中医院",
     )
     recipients: list[str] = Field(
         default_factory=list, description="受援方/接收方：地区或单位，原文写法，如 黔南州、贞丰县"
     )
+    parent: str | None = Field(
+        default=None,
+        description="上级结对关系的编号：县级结对属于市级结对，initiative 属于其所在的 partnership；"
+        "原文没有上级关系则为 null",
+    )
     domains: list[Domain] = Field(default_factory=list, description="所属领域，可多选")
     start_date: str | None = Field(default=None, description="开始日期，原文写法；没有则为 null")
     end_date: str | None = Field(default=None, description="结束日期，原文写法；没有则为 null")
-    evidence: str = Field(description="原文中描述该项目的一句话，逐字摘录，不得改写")
+    evidence: str = Field(description="原文中最能说明该项目的一句话，逐字摘录，不得改写")
 
 
 class Metric(BaseModel):
@@ -57,8 +72,14 @@ class Metric(BaseModel):
     )
     value_text: str = Field(description="原文中的数量表达，逐字摘录，如 320余人次")
     evidence: str = Field(description="包含该数量的原文句子或分句，逐字摘录")
+    status: Status = Field(
+        default="actual",
+        description="actual：已完成或正在进行的实际数；target：计划、目标、预计（将、力争、计划、目标）",
+    )
     programme: str | None = Field(
-        default=None, description="所属项目的编号（如 P1），无法判断则为 null"
+        default=None,
+        description="所属的最具体的项目编号（如 P2）：具体行动的数字连到 initiative，"
+        "整体结对的总数连到 partnership；无法判断则为 null",
     )
 
     @field_validator("value_text", "evidence")
@@ -85,6 +106,7 @@ RECORDS = {
         "anchor_required": False,
         "id": "id",
         "id_prefix": "P",
+        "links": {"parent": "programmes"},
     },
     "metrics": {
         "quote": "evidence",
@@ -96,21 +118,26 @@ RECORDS = {
 }
 
 # How the scorer compares records (llmx/evaluation/spec.py documents the format).
-# Metrics: the amount (value and range bound in canonical units), unit, qualifier and subject
-# decide a strict match; the programme link is reported, judged through the programme
-# alignment. Programmes: name (lenient), donors and recipients (sets; 广州 ~ 广州市) decide;
-# domains are a judgement call and dates are reported only.
+# Programmes: kind, donors and recipients decide a strict match, and an initiative's name
+# (partnership names vary with the text's wording: 东西部协作 / 结对帮扶 name one pairing);
+# parties compare as sets where 广州 ~ 广州市. Figures are reported per programme kind. The
+# parent link is judged through the programme alignment. Metrics: the amount (value and range
+# bound in canonical units), unit, qualifier and subject decide; status and the programme link
+# are reported per field.
 _AMOUNT = {"max": "value_max", "unit": "unit", "text": "value_text", "qualifier": "qualifier"}
 SCORING = {
     "programmes": {
-        "location": 0.20,
-        # names recur across a text, so a like name is enough; so is sharing the same sentence
-        "admit": {"name": 0.5, "location": 0.5},
+        "split_by": "kind",
+        "location": 0.15,
+        # a like name, the same sentence, or the same receiving side makes a candidate pair
+        "admit": {"name": 0.5, "location": 0.5, "recipients": 0.99},
         "fields": {
-            "name": {"compare": "text", "key": True, "weight": 0.35},
-            "donors": {"compare": "set", "key": True, "weight": 0.15},
-            "recipients": {"compare": "set", "key": True, "weight": 0.15},
-            "domains": {"compare": "label_set", "weight": 0.15},
+            "kind": {"compare": "exact", "key": True, "weight": 0.15},
+            "donors": {"compare": "set", "key": True, "weight": 0.2},
+            "recipients": {"compare": "set", "key": True, "weight": 0.2},
+            "name": {"compare": "initiative_name", "key": True, "weight": 0.2},
+            "domains": {"compare": "label_set", "weight": 0.1},
+            "parent": {"compare": "link"},
             "start_date": {"compare": "label"},
             "end_date": {"compare": "label"},
         },
@@ -128,11 +155,25 @@ SCORING = {
                 "options": {"default": "exact"},
             },
             "subject": {"compare": "text", "key": True, "weight": 0.15},
+            "status": {"compare": "exact", "options": {"default": "actual"}},
             "programme": {"compare": "link", "weight": 0.10},
         },
     },
 }
 
-from .hooks import check_gold, extract_offline, summarize  # noqa: E402  (after the model)
+from .hooks import (  # noqa: E402  (after the model)
+    COMPARATORS,
+    check_gold,
+    extract_offline,
+    summarize,
+)
 
-__all__ = ["RECORDS", "RESPONSE_MODEL", "SCORING", "check_gold", "extract_offline", "summarize"]
+__all__ = [
+    "COMPARATORS",
+    "RECORDS",
+    "RESPONSE_MODEL",
+    "SCORING",
+    "check_gold",
+    "extract_offline",
+    "summarize",
+]

@@ -30,14 +30,36 @@ def _number(value: Any) -> str:
 
 
 def summarize(kind: str, record: Mapping[str, Any]) -> str:
-    """One line: a metric as subject, qualifier mark, amount and unit; a programme by name."""
+    """One line: a metric as subject, qualifier mark, amount and unit (``target`` marked); a
+    programme as its kind's letter, name and who helps whom."""
     if kind == "metrics":
         amount = _number(record.get("value"))
         if record.get("value_max") is not None:
             amount += "-" + _number(record.get("value_max"))
         mark = _QUALIFIER_MARK.get(str(record.get("qualifier") or "exact"), "?")
-        return f"{record.get('subject') or '?'} {mark}{amount}{record.get('unit') or ''}"
-    return str(record.get("name") or record.get("evidence") or "?")
+        target = " (target)" if record.get("status") == "target" else ""
+        return f"{record.get('subject') or '?'} {mark}{amount}{record.get('unit') or ''}{target}"
+    letter = {"partnership": "[P] ", "initiative": "[I] "}.get(str(record.get("kind")), "")
+    name = str(record.get("name") or record.get("evidence") or "?")
+    donors, recipients = record.get("donors") or [], record.get("recipients") or []
+    parties = f" {'、'.join(donors)}→{'、'.join(recipients)}" if donors or recipients else ""
+    return f"{letter}{name}{parties}"
+
+
+def initiative_name(
+    gold: Mapping[str, Any], pred: Mapping[str, Any], rule: Any, ctx: Any
+) -> tuple[bool, float]:
+    """Names decide for initiatives only: a partnership is identified by its parties, and the
+    text may call one pairing 东西部协作, 结对帮扶 or 对口帮扶."""
+    from llmx.evaluation.comparators import text
+
+    equal, similarity = text(gold, pred, rule, ctx)
+    if gold.get("kind") == pred.get("kind") == "partnership":
+        return True, max(similarity, 0.5)
+    return equal, similarity
+
+
+COMPARATORS = {"initiative_name": initiative_name}
 
 
 def extract_offline(text: str) -> dict[str, list[dict[str, Any]]]:
