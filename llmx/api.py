@@ -3,7 +3,7 @@
     from llmx import extract
     results = extract(["seeds/"], backend="rules")
     for r in results:
-        for m in r.records("metrics"):
+        for m in r.records("metrics"):  # records of a kind the task defines, as dicts
             print(m["subject"], m["value"], m["unit"], r.doc_id, m["span"])
 
 Keyword arguments are :class:`llmx.config.Settings` fields (``base_url``, ``model``, ``mode``,

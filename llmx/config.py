@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from llmx.errors import LLMXError
 from llmx.text.loading import DEFAULT_MAX_BYTES
 
 Mode = Literal["auto", "tools", "json_schema", "json", "md_json"]
@@ -34,7 +35,7 @@ _ENV = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(LLMXError):
     """Settings are missing or invalid; the message says what to set."""
 
 

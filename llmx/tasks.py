@@ -48,10 +48,11 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel
 
+from llmx.errors import LLMXError
 from llmx.evaluation.spec import KindScoring, SpecError, parse_scoring
 
 
-class TaskError(Exception):
+class TaskError(LLMXError):
     """A task could not be found or is malformed."""
 
 

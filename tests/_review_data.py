@@ -53,6 +53,7 @@ def programme(text: str, pid: str, name: str, evidence: str) -> dict[str, Any]:
     at = text.index(name, ev)
     return {
         "id": pid,
+        "kind": "initiative",
         "name": name,
         "donors": ["广州市"],
         "recipients": ["黔南州"],

@@ -24,6 +24,7 @@ DOC = Document(id="d1", text=TEXT, source="mem:d1")
 
 PROGRAMME = {
     "id": "P1",
+    "kind": "initiative",
     "name": "智力帮扶活动",
     "donors": ["广州市"],
     "recipients": ["黔南州"],

@@ -100,7 +100,7 @@ def test_gates_against_floors_and_baseline() -> None:
         floors=[parse_floor("metrics=0.5", ("programmes", "metrics"))],
         baseline=good.summary,
     )
-    failed = {(g.name, g.mode, g.metric) for g in gates if not g.passed}
+    failed = {(g.name, g.mode, g.figure) for g in gates if not g.passed}
     assert ("min-f1", "strict", "f1") in failed
     assert ("baseline", "strict", "recall") in failed
     assert not any(g.kind == "programmes" and not g.passed for g in gates)

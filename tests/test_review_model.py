@@ -63,7 +63,7 @@ def _table(view):
 def test_gold_a_b_rows_join_on_the_gold_record() -> None:
     view = _doc()
     assert _table(view) == [
-        ("p", "结对帮扶", "match", "match", "same"),
+        ("p", "[I] 结对帮扶 广州市→黔南州", "match", "match", "same"),
         ("m", "培训 >320人次", "match", "partial", "regression"),
         ("m", "现场指导 >200人次", "match", "match", "same"),
         ("m", "资金 120000000元", "missed", "match", "improvement"),

@@ -37,6 +37,7 @@ def build_doc(
         gold_p.append(
             {
                 "id": f"P{k + 1}",
+                "kind": "initiative",
                 "name": name,
                 "donors": [donor],
                 "recipients": [recipient],

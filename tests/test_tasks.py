@@ -44,7 +44,7 @@ def user_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 def test_builtin_task_loads_with_versions() -> None:
     task = load_task("cooperation")
     assert set(task.records) == {"programmes", "metrics"}
-    assert task.prompt_version and task.schema_version.startswith("1-")
+    assert task.prompt_version and task.schema_version.startswith("2-")
 
 
 async def test_user_task_runs_end_to_end(user_root: Path) -> None:

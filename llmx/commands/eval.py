@@ -121,7 +121,7 @@ def command(
         for g in result.gates:
             if not g.passed:
                 print(
-                    f"llmx eval: gate failed: {g.kind} {g.mode} {g.metric} {number(g.value)} "
+                    f"llmx eval: gate failed: {g.kind} {g.mode} {g.figure} {number(g.value)} "
                     f"< {number(g.threshold)} ({g.name})",
                     file=sys.stderr,
                 )

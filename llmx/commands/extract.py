@@ -62,7 +62,7 @@ def command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Extract grounded programmes and metrics from Chinese news documents."""
+    """Extract a task's records from documents, grounded to character offsets."""
     from rich.console import Console
 
     from llmx.config import ConfigError, load_settings

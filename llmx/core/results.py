@@ -62,9 +62,9 @@ class DocMeta(BaseModel):
 class DocResult(BaseModel):
     """One line of llmx's JSONL output.
 
-    The record lists are top-level keys named by the task (``programmes``, ``metrics`` for
-    the built-in task); their items are plain dicts whose fields come from the task's schema,
-    plus the grounding fields llmx computes: ``span`` (``[start, end)`` of the anchor, e.g. the
+    The record lists are top-level keys named by the task's record kinds; their items are
+    plain dicts whose fields come from the task's schema, plus the grounding fields llmx
+    computes: ``span`` (``[start, end)`` of the anchor, e.g. the
     quantity expression, in ``Document.text``), ``evidence_span`` and ``grounding``.
     """
 

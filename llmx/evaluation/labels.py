@@ -20,7 +20,7 @@ class Pair:
     """One aligned row: a gold record, a predicted record, or both.
 
     Attributes:
-        kind: Record kind (``"programmes"`` or ``"metrics"``).
+        kind: Record kind (one of the task's).
         label: The verdict.
         gold: Index into the gold list of that kind, or None. For ``duplicate``: the gold
             record it repeats.
@@ -158,7 +158,7 @@ class KindScores:
         fields: Per-field accuracy over matched pairs (None: no matched pair).
         grounding: Share of predicted records that are grounded (None: nothing to check).
         docs: Documents that had any gold or predicted record of this kind.
-        links: Per link field (a metric's programme): accuracy over matched pairs -- the
+        links: Per link field: accuracy over matched pairs -- the
             share of matched records that point at the right record, judged through the
             alignment of the kind they link to.
         groups: Micro counts per value of the kind's ``split_by`` field (see ``DocScore``).

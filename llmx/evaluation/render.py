@@ -89,6 +89,38 @@ def fields_table(summary: dict[str, KindScores]) -> Table:
     return table
 
 
+def agreement_table(report: EvalReport) -> Table | None:
+    """How far two annotators agree (strict F1 per kind, sub-kind and link accuracy)."""
+    if report.agreement is None:
+        return None
+    a = report.agreement
+    table = Table(
+        title=f"Inter-annotator agreement ({' vs '.join(a.annotators)}; "
+        f"{len(a.documents)} documents; second scored against the gold)",
+        title_justify="left",
+    )
+    for col in ("kind", "figure", "P", "R", "F1", "TP", "FP", "FN"):
+        table.add_column(col, justify="left" if col in ("kind", "figure") else "right")
+    for kind, s in a.summary.items():
+        c = s.counts
+        table.add_row(
+            kind, "strict", *_prf_cells(s.strict, None, 0), str(c.tp), str(c.fp), str(c.fn)
+        )
+        for group, g in s.groups.items():
+            table.add_row(
+                "",
+                f"strict · {group}",
+                *_prf_cells(g.strict, None, 0),
+                str(g.tp),
+                str(g.fp),
+                str(g.fn),
+            )
+        for name, rate in s.links.items():
+            table.add_row("", f"link {name} (matched)", Text(""), Text(""), Text(number(rate)))
+        table.add_section()
+    return table
+
+
 def documents_table(report: EvalReport) -> Table:
     """Per document and kind: strict/partial F1, TP/FP/FN and any prediction error."""
     table = Table(title="Documents", title_justify="left")
@@ -118,7 +150,7 @@ def gate_lines(report: EvalReport) -> list[Text]:
         return [Text(f"all {len(report.gates)} quality gates passed", style="green")]
     out = []
     for g in failed:
-        what = f"{g.kind} {g.mode} {g.metric} {number(g.value)}"
+        what = f"{g.kind} {g.mode} {g.figure} {number(g.value)}"
         if g.name == "baseline":
             why = f"dropped from baseline {number(g.baseline)} (floor {number(g.threshold)})"
         else:
@@ -138,6 +170,8 @@ def render(
         fields_table(report.summary),
         documents_table(report),
     ]
+    if (agreement := agreement_table(report)) is not None:
+        parts.append(agreement)
     parts += [Text(f"warning: {w}", style="yellow") for w in report.warnings]
     parts += gate_lines(report)
     return Group(*parts)

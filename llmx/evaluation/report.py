@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from llmx.evaluation.labels import PRF, DocScore, KindScores
 
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2  # 2: tasks name their kinds; Gate.figure; agreement; groups and links
 _SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
 
 
@@ -109,18 +109,32 @@ class DocReport(BaseModel):
 class Gate(BaseModel):
     """One quality gate and whether it held.
 
-    ``kind``/``mode``/``metric`` name the figure (``metrics`` / ``strict`` / ``f1``);
+    ``kind``/``mode``/``figure`` name what is gated (a record kind / ``strict`` / ``f1``);
     ``threshold`` is a ``--min-f1`` floor, or the baseline value minus the tolerance.
     """
 
     name: str  # "min-f1" or "baseline"
     kind: str
     mode: str
-    metric: str
+    figure: str  # precision, recall or f1
     value: float
     threshold: float
     baseline: float | None = None
     passed: bool
+
+
+class Agreement(BaseModel):
+    """Inter-annotator agreement: a second annotation scored against the gold.
+
+    Attributes:
+        annotators: The gold's annotator, then the second annotation's.
+        documents: Documents both annotated.
+        summary: The scorer's figures for the second annotation (the gold as reference).
+    """
+
+    annotators: list[str]
+    documents: list[str]
+    summary: dict[str, KindScores]
 
 
 class EvalReport(BaseModel):
@@ -132,6 +146,7 @@ class EvalReport(BaseModel):
     documents: list[DocReport]
     gates: list[Gate] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    agreement: Agreement | None = None  # a second annotator vs the gold, when there is one
 
     @property
     def passed(self) -> bool:

@@ -19,12 +19,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from llmx._version import __version__
+from llmx.annotation import SECOND
 from llmx.config import ConfigError, load_settings
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.evaluation.gold import GoldDoc, read_gold, text_sha256
 from llmx.evaluation.labels import PRF, DocScore, KindScores
 from llmx.evaluation.report import (
+    Agreement,
     EvalReport,
     Gate,
     Hashes,
@@ -250,7 +252,7 @@ def check_gates(
                 name="min-f1",
                 kind=f.kind,
                 mode=f.mode,
-                metric="f1",
+                figure="f1",
                 value=value,
                 threshold=f.value,
                 passed=value >= f.value - 1e-12,
@@ -261,14 +263,14 @@ def check_gates(
             continue
         for mode in ("strict", "partial"):
             new, old = _figure(summary[kind], mode), _figure(old_scores, mode)
-            for metric in ("precision", "recall", "f1"):
-                value, before = getattr(new, metric), getattr(old, metric)
+            for figure in ("precision", "recall", "f1"):
+                value, before = getattr(new, figure), getattr(old, figure)
                 gates.append(
                     Gate(
                         name="baseline",
                         kind=kind,
                         mode=mode,
-                        metric=metric,
+                        figure=figure,
                         value=value,
                         threshold=before - tolerance,
                         baseline=before,
@@ -382,6 +384,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
     scored, notes = score_dataset(dataset, results, scorer)
     warnings += notes
     summary = scorer.summarize([d.score for d in scored])
+    agreement = annotator_agreement(dataset, scorer)
     baseline = options.baseline.summary if options.baseline else None
     if options.baseline and options.baseline.provenance.hashes.gold != hashes.gold:
         warnings.append("baseline was scored on different gold files; compare with care")
@@ -399,6 +402,46 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         prediction_meta=_prediction_meta(results),
         hashes=hashes,
     )
-    return build_report(
+    report = build_report(
         provenance=provenance, summary=summary, docs=scored, gates=gates, warnings=warnings
+    )
+    report.agreement = agreement
+    return report
+
+
+def annotator_agreement(dataset: Dataset, scorer: Scorer) -> Agreement | None:
+    """A second annotator's gold (``<dataset>/second/gold/``) scored against the gold with
+    the same scorer: how far two people following the guidelines agree -- the ceiling any
+    extractor's figures should be read against. None when there is no second annotation."""
+    folder = dataset.directory / SECOND / "gold"
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        return None
+    by_id = {e.gold.doc_id: e for e in dataset.entries}
+    docs: list[DocScore] = []
+    for path in files:
+        try:
+            second = read_gold(path, dataset.task)
+        except (OSError, ValueError, ValidationError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise HarnessError(f"bad second-annotation file {path}: {first}") from exc
+        entry = by_id.get(second.doc_id)
+        if entry is None:
+            continue
+        kinds = dataset.task.kinds
+        docs.append(
+            scorer.score_document(
+                second.doc_id,
+                {k: entry.gold.records(k) for k in kinds},
+                {k: second.records(k) for k in kinds},
+                entry.document.text,
+            )
+        )
+    if not docs:
+        return None
+    annotators = sorted({read_gold(p, dataset.task).annotator for p in files})
+    return Agreement(
+        annotators=[dataset.entries[0].gold.annotator, *annotators],
+        documents=[d.doc_id for d in docs],
+        summary=scorer.summarize(docs),
     )

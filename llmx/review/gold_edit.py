@@ -48,7 +48,7 @@ def remove_record(
 ) -> GoldDoc:
     """``doc`` without gold record ``index`` of ``kind``; a note records the decision.
 
-    Removing a record that others link to (a programme) also clears those links.
+    Removing a record that others link to also clears those links.
     """
     data = doc.model_dump(mode="json")
     removed = data[kind].pop(index)

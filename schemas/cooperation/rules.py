@@ -68,6 +68,12 @@ _PROGRAMME_CUE = re.compile(
     r"[\u4e00-\u9fff]{0,12}合作区|合作框架协议|结对关系|帮扶活动|挂职锻炼|跟岗锻炼|"
     r"赴[^，,。；;]{1,20}?帮扶"
 )
+# Cues that name a standing pairing (a partnership); every other cue names an initiative.
+_PAIRING_CUE = re.compile(
+    r"人才支援帮扶合作计划|东西部协作|对口帮扶|结对帮扶|对口支援|对口协作|人才协作|合作框架协议|结对关系"
+)
+# Planned figures: a metric in a sentence with one of these is a target.
+_TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟")
 _NAME_TAIL = re.compile(r"(?:活动|工作|项目|计划|行动|品牌|机制)")
 _DIRECTION = re.compile(
     r"赴|对口|结对|帮扶|支援|援助|邀请|与|和|对(?=[^，,。]{0,12}(?:帮扶|协作|支援))"
@@ -155,6 +161,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
                 "qualifier": q.qualifier,
                 "value_text": text[q.start : q.end],
                 "evidence": text[ev_start:ev_end],
+                "status": "target" if _TARGET_CUE.search(norm, sent.start, q.start) else "actual",
                 "programme": _link(programmes, norm, sent, q.start),
                 "_span": [q.start, q.end],
                 "_evidence_span": [ev_start, ev_end],
@@ -328,9 +335,11 @@ def _find_programmes(
         window = norm[sent.start : sent.end]
         record: dict[str, Any] = {
             "id": f"P{len(found) + 1}",
+            "kind": "partnership" if _PAIRING_CUE.search(cue.group()) else "initiative",
             "name": name,
             "donors": donors,
             "recipients": recipients,
+            "parent": None,
             "domains": [d for d, rx in _DOMAIN_RES if rx.search(window)],
             "start_date": None,
             "end_date": None,
@@ -342,7 +351,22 @@ def _find_programmes(
         prog = _Programme(record, [(sent.start, sent.paragraph)])
         by_name[key] = prog
         found.append(prog)
+    _set_parents([p.record for p in found])
     return found
+
+
+def _set_parents(records: list[dict[str, Any]]) -> None:
+    """An initiative's parent: the first partnership before it that shares a receiving place
+    (by stem, so 黔南 meets 黔南州); else the document's first partnership."""
+    partnerships = [r for r in records if r["kind"] == "partnership"]
+    for r in records:
+        if r["kind"] != "initiative" or not partnerships:
+            continue
+        stems = {x.rstrip("省市州县区") for x in r["recipients"]}
+        same = [
+            p for p in partnerships if stems & {x.rstrip("省市州县区") for x in p["recipients"]}
+        ]
+        r["parent"] = (same or partnerships)[0]["id"]
 
 
 _CORE_CUES = _words(

@@ -1,0 +1,41 @@
+"""The public surface is pinned: adding or removing a name is a deliberate, reviewed change."""
+
+from __future__ import annotations
+
+import llmx
+
+PUBLIC = [
+    "ConfigError",
+    "DocError",
+    "DocMeta",
+    "DocResult",
+    "Document",
+    "LLMXError",
+    "RecordSpec",
+    "Settings",
+    "Task",
+    "TaskError",
+    "Usage",
+    "__version__",
+    "aextract",
+    "available_tasks",
+    "extract",
+    "load_settings",
+    "load_task",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(llmx.__all__) == sorted(PUBLIC)
+
+
+def test_every_exported_name_exists_and_is_documented() -> None:
+    for name in llmx.__all__:
+        obj = getattr(llmx, name)
+        if name != "__version__":
+            assert (obj.__doc__ or "").strip(), f"{name} has no docstring"
+
+
+def test_errors_share_a_root() -> None:
+    assert issubclass(llmx.ConfigError, llmx.LLMXError)
+    assert issubclass(llmx.TaskError, llmx.LLMXError)
