@@ -95,16 +95,20 @@ def annotate(
     audit: Annotated[
         str | None, typer.Option(help="List the numbers of DOC_ID nobody decided on yet.")
     ] = None,
+    second: Annotated[
+        bool, typer.Option("--second", help="--audit the second annotator's file (second/src).")
+    ] = False,
 ) -> None:
     """Compile evals/TASK/src/*.toml (quotes) into gold/*.json (spans) and gold.schema.json."""
-    from llmx.annotation import AnnotationError, Compiler, load_source
+    from llmx.annotation import SECOND, AnnotationError, Compiler, load_source
     from llmx.tasks import TaskError, load_task
 
     try:
         task = load_task(name)
         compiler = Compiler(task, task.root)
         if audit:
-            left = compiler.audit(load_source(task.eval_dir / "src" / f"{audit}.toml"))
+            folder = task.eval_dir / SECOND if second else task.eval_dir
+            left = compiler.audit(load_source(folder / "src" / f"{audit}.toml"))
             for pos, context in left:
                 print(f"{pos:6d}  {context}")
             print(f"{len(left)} number(s) without a decision")
