@@ -20,6 +20,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SCHEMA_FIELDS = {
     "programmes": {
         "id",
+        "kind",
+        "parent",
         "name",
         "donors",
         "recipients",
@@ -36,6 +38,7 @@ SCHEMA_FIELDS = {
         "qualifier",
         "value_text",
         "evidence",
+        "status",
         "programme",
     },
 }
