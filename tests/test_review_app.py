@@ -46,10 +46,12 @@ async def test_first_screen_lists_documents_and_aligned_records(tmp_path: Path) 
         assert "d1" in lines[2] and "0.67" in lines[2] and "-0.08" in lines[2]
         assert "3/2/1" in lines[2]  # B on d1: 3 matches; FP: the partial + spurious; FN: partial
         # at 80 columns the record cells are cut to fit, with an ellipsis
-        assert _record_rows(app)[1] == "M▼ | 培训 >320… | = 培训 >3… | ~ 培训 >3…"
+        assert _record_rows(app)[1] == "M▼ | └ 培训 >3… | = └ 培训 … | ~ └ 培训 …"
         await pilot.press("z")  # hide the document list: the cells get room
         await pilot.pause()
-        assert _record_rows(app)[1] == "M▼ | 培训 >320人次 | = 培训 >320人次 | ~ 培训 >300人次"
+        assert (
+            _record_rows(app)[1] == "M▼ | └ 培训 >320人次 | = └ 培训 >320人次 | ~ └ 培训 >300人次"
+        )
         assert "两地共投入资金1.2亿元" in "".join(lines)  # the source text below
 
 

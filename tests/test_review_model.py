@@ -217,3 +217,27 @@ def test_text_digest_mismatch_is_noted(tmp_path: Path) -> None:
     gold_file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     docs = load_review(paths["a"], None, paths["gold"]).docs
     assert any("spans may be off" in n for n in docs[1].notes)
+
+
+def test_rows_form_the_programme_tree() -> None:
+    """Gold 001: the county pairing sits under the city pairing, its initiatives under it, and
+    each metric under the record it links to."""
+    from llmx.evaluation.gold import read_gold
+
+    root = Path(__file__).resolve().parents[1]
+    gold = read_gold(root / "evals/cooperation/gold/001_a54c9a360dadffd8.json", TASK)
+    recs = {k: gold.records(k) for k in TASK.kinds}
+    text = (root / gold.source).read_text(encoding="utf-8")
+    view = build_doc(SCORER, gold.doc_id, gold.source, text, recs, None, recs)
+    by_id = {p["id"]: p for p in recs["programmes"]}
+    depth_of = {}
+    for row in view.rows:
+        rec = view.record(row, "gold") or {}
+        if row.kind == "programmes":
+            depth_of[rec["id"]] = row.depth
+            parent = rec.get("parent")
+            assert row.depth == (0 if parent is None else depth_of[parent] + 1)
+        elif rec.get("programme"):
+            assert row.depth == depth_of[rec["programme"]] + 1  # its programme came first
+    kinds = {by_id[i]["kind"] for i, d in depth_of.items() if d == 0}
+    assert kinds == {"partnership"} and max(depth_of.values()) >= 2

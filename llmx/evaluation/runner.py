@@ -329,6 +329,7 @@ def score_dataset(
             f"({len(results)} result(s) read, {len(matched)} matched a gold doc_id or source)"
         )
     scored: list[ScoredDoc] = []
+    warnings += missing_split_fields(dataset.task, list(matched.values()))
     for e in dataset.entries:
         result = matched.get(e.gold.doc_id)
         error = None
@@ -347,6 +348,22 @@ def score_dataset(
         )
         scored.append(ScoredDoc(score, e.gold.source, pred))
     return scored, warnings
+
+
+def missing_split_fields(task: Task, results: Sequence[DocResult]) -> list[str]:
+    """One line per kind whose ``split_by`` field some records lack -- results written before
+    the task's schema gained it still load, scored under "unknown"."""
+    out = []
+    for kind, ks in task.scoring.items():
+        if not ks.split_by:
+            continue
+        missing = sum(1 for r in results for rec in r.records(kind) if rec.get(ks.split_by) is None)
+        if missing:
+            out.append(
+                f"{missing} {kind} record(s) without `{ks.split_by}` (written before the task "
+                f"schema had it, e.g. by an older llmx): counted as {ks.split_by} 'unknown'"
+            )
+    return out
 
 
 def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalReport:

@@ -300,7 +300,9 @@ class ReviewApp(App[None]):
             else:
                 text = Text("")
         else:
-            body = summarize(doc, row.kind, record)
+            body = ("  " * (row.depth - 1) + "└ " if row.depth else "") + summarize(
+                doc, row.kind, record
+            )
             tag = LABEL_MARK.get(label or "", "")
             text = Text(f"{tag} {body}" if tag else body, style=LABEL_COLOUR.get(label or "", ""))
         text.truncate(width, overflow="ellipsis")

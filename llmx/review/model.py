@@ -18,6 +18,7 @@ through the errors).
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Row:
         fields_a: Key fields A got wrong (``partial``), likewise ``fields_b``.
         other_a: Non-key fields A got wrong, likewise ``other_b``.
         status: How B differs from A (see the module docstring).
+        depth: How deep the row sits in the tree the task's links draw (see :func:`as_tree`).
     """
 
     kind: str
@@ -81,6 +83,7 @@ class Row:
     other_a: tuple[str, ...] = ()
     other_b: tuple[str, ...] = ()
     status: Status = "same"
+    depth: int = 0  # nesting in the record tree (a partnership's initiative is 1, its metric 2)
 
     @property
     def label(self) -> Label | None:
@@ -331,7 +334,75 @@ def build_doc(
         view.rows = rows_b_vs_a(view.score_b)
     else:
         view.rows = rows_plain(la, kinds)
+    view.rows = as_tree(view)
     return view
+
+
+def as_tree(view: DocView) -> list[Row]:
+    """Rows in the tree the task's links draw: each record right under the record it links to
+    (a partnership, its initiatives through ``parent``, each one's metrics through
+    ``programme``), depth-first in the original order; unlinked rows keep their place.
+
+    A row is placed by the record of its first column that has one (gold, else A, else B),
+    following that column's ids, so a run's own links shape its rows even without gold.
+    """
+    if view.scorer is None:
+        return view.rows
+    records = view.scorer.task.records
+    if not any(spec.links for spec in records.values()):
+        return view.rows
+    rows = view.rows
+    at: dict[tuple[str, str, str], int] = {}  # (column, kind, id) -> row index
+    for i, row in enumerate(rows):
+        id_field = records[row.kind].id
+        for col in ("gold", "a", "b"):
+            rec = view.record(row, col) if getattr(view, col) is not None else None
+            if id_field and rec is not None and rec.get(id_field) is not None:
+                at.setdefault((col, row.kind, str(rec[id_field])), i)
+    parent: dict[int, int] = {}
+    for i, row in enumerate(rows):
+        col = next(
+            (c for c in ("gold", "a", "b") if getattr(view, c) is not None and view.record(row, c)),
+            None,
+        )
+        if col is None:
+            continue
+        rec = view.record(row, col) or {}
+        for link, target in records[row.kind].links.items():
+            j = at.get((col, target, str(rec.get(link))))
+            if rec.get(link) is not None and j is not None and j != i:
+                parent[i] = j
+                break
+    children: dict[int, list[int]] = {}
+    for i, j in parent.items():
+        children.setdefault(j, []).append(i)
+    out: list[Row] = []
+    seen: set[int] = set()
+
+    def visit(i: int, depth: int) -> None:
+        if i in seen:  # a cycle of links: show each row once
+            return
+        seen.add(i)
+        out.append(dataclasses.replace(rows[i], depth=depth))
+        for k in children.get(i, []):
+            visit(k, depth + 1)
+
+    for i in range(len(rows)):
+        if i not in parent or not _reaches_root(i, parent):
+            visit(i, 0)
+    for i in range(len(rows)):  # rows left in a cycle
+        visit(i, 0)
+    return out
+
+
+def _reaches_root(i: int, parent: Mapping[int, int]) -> bool:
+    seen = {i}
+    while i in parent:
+        i = parent[i]
+        if i in seen:
+            return False
+        seen.add(i)
+    return True
 
 
 # --------------------------------------------------------------------------- list, navigation

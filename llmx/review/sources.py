@@ -125,6 +125,9 @@ def load_review(
     elif gold_dir is not None:
         review.warnings.append(f"no gold folder {gold_dir}: reviewing without gold")
 
+    from llmx.evaluation.runner import missing_split_fields
+
+    review.warnings += missing_split_fields(task, [*run_a.values(), *(run_b or {}).values()])
     ids = sorted(set(run_a) | set(run_b or {}))
     if review.has_gold:
         skipped = [i for i in ids if i not in review.gold_docs]
