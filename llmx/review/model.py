@@ -361,15 +361,15 @@ def as_tree(view: DocView) -> list[Row]:
                 at.setdefault((col, row.kind, str(rec[id_field])), i)
     parent: dict[int, int] = {}
     for i, row in enumerate(rows):
-        col = next(
+        first = next(
             (c for c in ("gold", "a", "b") if getattr(view, c) is not None and view.record(row, c)),
             None,
         )
-        if col is None:
+        if first is None:
             continue
-        rec = view.record(row, col) or {}
+        rec = view.record(row, first) or {}
         for link, target in records[row.kind].links.items():
-            j = at.get((col, target, str(rec.get(link))))
+            j = at.get((first, target, str(rec.get(link))))
             if rec.get(link) is not None and j is not None and j != i:
                 parent[i] = j
                 break

@@ -32,9 +32,10 @@ class Programme(BaseModel):
 
     id: str = Field(description="本文内的编号，如 P1、P2；指标和下级项目用它关联")
     kind: ProgrammeKind = Field(
-        description="partnership：帮扶方与受援方之间长期的结对/协作关系（如 广州市→黔南州 东西部协作、"
-        "惠阳区→贞丰县 一对一结对）；initiative：在某一结对关系下开展的具体行动（选派专家、培训班、"
-        "招聘会、劳务工作站、具名活动或项目）"
+        description="partnership：帮扶方与受援方之间长期的结对/协作关系"
+        "（如 广州市→黔南州 东西部协作、惠阳区→贞丰县 一对一结对）；"
+        "initiative：在某一结对关系下开展的具体行动"
+        "（选派专家、培训班、招聘会、劳务工作站、具名活动或项目）"
     )
     name: str = Field(
         description="名称，用原文说法：partnership 用关系词（东西部协作、对口帮扶、结对帮扶）；"
@@ -42,15 +43,16 @@ class Programme(BaseModel):
     )
     donors: list[str] = Field(
         default_factory=list,
-        description="帮扶方/给予方：地区或单位，原文写法（代词还原，如 该区→惠阳区），如 广州市、惠阳区中医院",
+        description="帮扶方/给予方：地区或单位，原文写法（代词还原，如 该区→惠阳区），"
+        "如 广州市、惠阳区中医院",
     )
     recipients: list[str] = Field(
         default_factory=list, description="受援方/接收方：地区或单位，原文写法，如 黔南州、贞丰县"
     )
     parent: str | None = Field(
         default=None,
-        description="上级结对关系的编号：县级结对属于市级结对，initiative 属于其所在的 partnership；"
-        "原文没有上级关系则为 null",
+        description="上级结对关系的编号：县级结对属于市级结对，"
+        "initiative 属于其所在的 partnership；原文没有上级关系则为 null",
     )
     domains: list[Domain] = Field(default_factory=list, description="所属领域，可多选")
     start_date: str | None = Field(default=None, description="开始日期，原文写法；没有则为 null")
