@@ -27,8 +27,8 @@ class Posting(BaseModel):
     )
     count: int | None = Field(
         default=None,
-        description="派出人数（阿拉伯数字，所有批次合计，如 4批共10人 → 10）；原文没写人数则为 null，"
-        "不要推算或相加",
+        description="派出人数（阿拉伯数字，所有批次合计，如 4批共10人 → 10）；"
+        "原文没写人数则为 null，不要推算或相加",
     )
     batches: int | None = Field(
         default=None, description="批次数，如 4批 → 4；没写则为 null（第二批 这类序数不算）"
@@ -40,16 +40,17 @@ class Posting(BaseModel):
     )
     destination: list[str] = Field(
         default_factory=list,
-        description="派往地/接收单位：人员到哪里去工作，原文写法，尽量具体，如 黔南州、贞丰县人民医院；"
-        "方向跟着人走：西宁干部赴南京挂职 → 派出地 西宁，派往地 南京",
+        description="派往地/接收单位：人员到哪里去工作，原文写法，尽量具体，"
+        "如 黔南州、贞丰县人民医院；方向跟着人走：西宁干部赴南京挂职 → 派出地 西宁，派往地 南京",
     )
     role: str = Field(
-        description="去做什么：任务或身份，简短，尽量用原文说法，如 挂职锻炼、支教、驻点帮扶、坐诊、"
-        "技术指导、跟岗锻炼、医疗帮扶"
+        description="去做什么：任务或身份，简短，尽量用原文说法，"
+        "如 挂职锻炼、支教、驻点帮扶、坐诊、技术指导、跟岗锻炼、医疗帮扶"
     )
     period: str | None = Field(
         default=None,
-        description="派驻时长或起止时间，按原文写法，如 为期一年、从今年7月起、去年以来；原文没写则为 null",
+        description="派驻时长或起止时间，按原文写法，如 为期一年、从今年7月起、去年以来；"
+        "原文没写则为 null",
     )
     evidence: str = Field(description="原文中陈述这次派出的句子或分句，逐字摘录，不得改写")
 
