@@ -13,6 +13,8 @@ from _cli import run_llmx
 from llmx.core.results import DocMeta, DocResult
 from llmx.evaluation.gold import GoldDoc, load_gold
 from llmx.evaluation.report import EvalReport, read_report
+from llmx.review.model import summarize
+from llmx.review.sources import load_review
 from llmx.tasks import available_tasks, load_task
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,10 +183,11 @@ def test_a_missing_and_an_invented_posting_count_as_fn_and_fp(
 
 
 def test_rules_backend_scores_the_gold_through_the_cli(tmp_path: Path) -> None:
-    report = tmp_path / "rules.json"
+    report, saved = tmp_path / "rules.json", tmp_path / "rules.jsonl"
     res = run_llmx(
-        "eval", "--task", "postings", "--backend", "rules", "--report", str(report), cwd=REPO
-    )
+        "eval", "--task", "postings", "--backend", "rules", "--report", str(report),
+        "--save-predictions", str(saved), cwd=REPO,
+    )  # fmt: skip
     assert res.returncode == 0, res.stderr
     rep = read_report(report)
     scores = rep.summary["postings"]
@@ -193,6 +196,15 @@ def test_rules_backend_scores_the_gold_through_the_cli(tmp_path: Path) -> None:
     # the visit, the forum and the ceremony are not postings: the rules find none in 002
     [doc002] = [d for d in rep.documents if d.score.doc_id == "002_c1b10669b61d45c7"]
     assert doc002.predictions["postings"] == []
+
+    # the review view-model reads the run, learns the task from it and speaks postings
+    review = load_review(saved, gold_dir=GOLD_DIR, root=REPO)
+    assert review.task.name == "postings" and len(review.docs) == 5 and not review.warnings
+    rows = [(view, row) for view in review.docs for row in view.rows]
+    assert len([r for _, r in rows if r.gold is not None]) == 20
+    lines = [summarize(v, r.kind, v.record(r, "gold") or v.record(r, "a")) for v, r in rows]
+    assert "4批醫療專業技術人員共10人 惠陽區→貞豐縣人民醫院、" in "".join(lines)
+    assert all("→" in line for line in lines)
 
 
 def _rules(text: str) -> list[dict[str, Any]]:
