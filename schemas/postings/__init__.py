@@ -23,25 +23,25 @@ class Posting(BaseModel):
 
     who: str = Field(
         description="被派出的人员：原文中指称他们的短语，逐字摘录；数量紧挨着写时连同数量，"
-        "如 12名医疗专家、4批医疗专业技术人员共10人、挂职干部、马医生"
+        "如 12名医疗专家、3批教师共15人、挂职干部、张医生"
     )
     count: int | None = Field(
         default=None,
-        description="派出人数（阿拉伯数字，所有批次合计，如 4批共10人 → 10）；"
+        description="派出人数（阿拉伯数字，所有批次合计，如 3批共15人 → 15）；"
         "原文没写人数则为 null，不要推算或相加",
     )
     batches: int | None = Field(
-        default=None, description="批次数，如 4批 → 4；没写则为 null（第二批 这类序数不算）"
+        default=None, description="批次数，如 3批 → 3；没写则为 null（第二批 这类序数不算）"
     )
     origin: list[str] = Field(
         default_factory=list,
-        description="派出地/派出单位：人员从哪里来，原文写法，如 广州市、惠阳区中医院；"
-        "代词和简称要还原（该区 → 所指的区，来宁 → 西宁）；文中没写则为空列表",
+        description="派出地/派出单位：人员从哪里来，原文写法，如 甲市、甲县人民医院；"
+        "代词和简称要还原（该区 → 所指的区，来丙 → 丙市）；文中没写则为空列表",
     )
     destination: list[str] = Field(
         default_factory=list,
         description="派往地/接收单位：人员到哪里去工作，原文写法，尽量具体，"
-        "如 黔南州、贞丰县人民医院；方向跟着人走：西宁干部赴南京挂职 → 派出地 西宁，派往地 南京",
+        "如 乙州、乙县中心医院；方向跟着人走：丙市干部赴丁市挂职 → 派出地 丙市，派往地 丁市",
     )
     role: str = Field(
         description="去做什么：任务或身份，简短，尽量用原文说法，"
@@ -49,7 +49,7 @@ class Posting(BaseModel):
     )
     period: str | None = Field(
         default=None,
-        description="派驻时长或起止时间，按原文写法，如 为期一年、从今年7月起、去年以来；"
+        description="派驻时长或起止时间，按原文写法，如 为期一年、从今年3月起、两年来；"
         "原文没写则为 null",
     )
     evidence: str = Field(description="原文中陈述这次派出的句子或分句，逐字摘录，不得改写")
