@@ -4,18 +4,22 @@ end to end by its schema, prompts and scoring spec -- checked through the real C
 from __future__ import annotations
 
 import copy
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _cli import run_llmx
+from _cli import extract_args, run_llmx
 
+from llmx.annotation import PINYIN, quote_pattern
 from llmx.core.results import DocMeta, DocResult
 from llmx.evaluation.gold import GoldDoc, load_gold
 from llmx.evaluation.report import EvalReport, read_report
 from llmx.review.model import summarize
 from llmx.review.sources import load_review
 from llmx.tasks import available_tasks, load_task
+from llmx.testing import Reply, ScriptedServer, request_text
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD_DIR = REPO / "evals" / "postings" / "gold"
@@ -238,3 +242,72 @@ def test_rules_quote_traditional_text_as_given() -> None:
     assert r["who"] == "8名醫療專家" and r["origin"] == ["南京市"]
     assert r["destination"] == ["西寧市"] and r["role"] == "指導服務"
     assert r["period"] == "為期一年"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n",
+        "2024年8月23日。",
+        "选派",
+        "选派了名干部赴。",
+        "来宾市选派",
+        "赴" * 5000,
+        "共10人，",
+    ],
+)
+def test_rules_take_any_text_without_crashing(text: str) -> None:
+    for r in _rules(text):
+        s, e = r["_span"]
+        assert text[s:e] == r["who"]
+
+
+# ------------------------------------------------------------------------------ llm path
+
+
+def _faithful_model(gold: GoldDoc) -> Any:
+    """A scripted model that returns the gold postings it can see in each chunk, copying
+    ``who`` and ``evidence`` from the text it was sent (cleaned: no glued pinyin) and
+    writing the other fields as an annotator would."""
+
+    def clean(quote: str) -> str:  # pinyin after any character: mojibake hides some Han
+        return re.sub(PINYIN, "", quote)
+
+    def reply(request: dict[str, Any]) -> Reply:
+        text = request_text(request)
+        out = []
+        for r in gold.records("postings"):
+            ev = quote_pattern(clean(r["evidence"])).search(text)
+            if ev is None:
+                continue
+            who = quote_pattern(clean(r["who"])).search(text, ev.start(), ev.end())
+            assert who is not None
+            keep = ("count", "batches", "origin", "destination", "role", "period")
+            out.append({**{k: r[k] for k in keep}, "who": who.group(), "evidence": ev.group()})
+        return Reply.data({"postings": out})
+
+    return reply
+
+
+@pytest.mark.slow
+def test_llm_extraction_of_a_pinyin_laden_document_grounds_and_scores_perfectly(
+    gold: dict[str, GoldDoc], tmp_path: Path
+) -> None:
+    doc = gold["004_b1446ab249e9a55d"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / Path(doc.source).name).write_bytes((REPO / doc.source).read_bytes())
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(_faithful_model(doc)) as server:
+        args = extract_args(corpus, out, server.base_url, tmp_path / "cache", "--task", "postings")
+        res = run_llmx(*args, "--model", "scripted", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    [line] = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    assert line["task"] == "postings" and len(line["postings"]) == 9
+    # who came back clean; grounding stored the verbatim slice, pinyin included
+    assert any("(yī)" in r["who"] for r in line["postings"])
+    _, report, text = _eval(tmp_path, out.read_text("utf-8"))
+    [scored] = [d for d in report.documents if d.score.doc_id == doc.doc_id]
+    assert scored.scores["postings"].strict.f1 == 1.0, text
+    assert report.summary["postings"].counts.fn == 11  # the four documents not extracted
