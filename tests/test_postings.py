@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from _cli import extract_args, run_llmx
+from textual.widgets import DataTable
 
 from llmx.annotation import PINYIN, quote_pattern
 from llmx.core.results import DocMeta, DocResult
@@ -311,3 +312,30 @@ def test_llm_extraction_of_a_pinyin_laden_document_grounds_and_scores_perfectly(
     [scored] = [d for d in report.documents if d.score.doc_id == doc.doc_id]
     assert scored.scores["postings"].strict.f1 == 1.0, text
     assert report.summary["postings"].counts.fn == 11  # the four documents not extracted
+
+
+# ------------------------------------------------------------------------------ review UI
+
+
+async def test_review_app_shows_a_postings_run_against_its_gold(tmp_path: Path) -> None:
+    from llmx.api import aextract
+    from llmx.output import write_results
+    from llmx.review.app import ReviewApp
+
+    results = await aextract(
+        sorted((REPO / "seeds").glob("*.txt")), task="postings", backend="rules", cache=False
+    )
+    run = tmp_path / "rules.jsonl"
+    write_results(results, run)
+    app = ReviewApp(load_review(run, gold_dir=GOLD_DIR, root=REPO))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("z")  # hide the document list: the record cells get room
+        await pilot.pause()
+        assert app.doc is not None and app.doc.doc_id == "000_485f80de59385c06"
+        table = app.query_one("#records", DataTable)
+        rows = [" | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        assert len(rows) == 3  # the three gold postings of 000, the rules matched one
+        assert any("3位文化旅游方面的专家 华南师范大学旅游管理学院" in r for r in rows)
+        screen = "".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "5/5 docs" in screen and "智力帮扶" in screen
