@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 PARTIAL = 0.5
 """Similarity of a place and a place inside it (黔南州 vs 都匀市), or a body and its place."""
 
+_RANK = {"province": 0, "prefecture": 1, "county": 2}
 _CUT = re.compile(r"[\s\"'“”‘’《》〈〉「」『』()（）【】\[\]]+")
 
 
@@ -124,9 +125,8 @@ def _chain(gaz: Gazetteer, text: str) -> _Chain:
 
 
 def _describe(gaz: Gazetteer, code: str) -> str:
-    d = gaz.divisions[code]
-    outer = "" if d.level == "province" else gaz.province_name(code)
-    return f"{outer}{gaz.full_name(code)} ({code})"
+    full, province = gaz.full_name(code), gaz.province_name(code)
+    return f"{'' if full.startswith(province) else province}{full} ({code})"
 
 
 def _party(gaz: Gazetteer, text: str, code: str, body: str, note: str = "") -> Party:
@@ -157,12 +157,26 @@ def _read(text: str) -> tuple[str, _Chain]:
     return best
 
 
-def _hint_score(gaz: Gazetteer, code: str, hint: str) -> int:
-    """How strongly ``hint`` points at ``code``: its prefecture named (2), its province (1)."""
+def _hints(context: tuple[str, ...]) -> tuple[frozenset[str], str]:
+    """What a context points at: the places among its items (with the divisions around them),
+    and its simplified text, searched for names. An item that reads as a place followed by more
+    text (a sentence, a body) counts by the names in it only."""
+    gaz = gazetteer()
+    codes: set[str] = set()
+    for item in context:
+        party = _normalize(item, ())
+        if party.code is not None and party.body is None:
+            codes.update((party.code, *gaz.divisions[party.code].ancestors))
+    return frozenset(codes), normalize_for_matching("\n".join(context))
+
+
+def _hint_score(gaz: Gazetteer, code: str, codes: frozenset[str], text: str) -> int:
+    """How strongly a context points at ``code``: its prefecture named or among the context's
+    parties (2), its province (1)."""
     score = 0
     for outer in gaz.divisions[code].ancestors:
         d = gaz.divisions[outer]
-        if any(len(n) >= 2 and n in hint for n in (d.name, d.short)):
+        if outer in codes or any(len(n) >= 2 and n in text for n in (d.name, d.short)):
             score += 2 if d.level == "prefecture" else 1
     return score
 
@@ -176,12 +190,16 @@ def _normalize(text: str, context: tuple[str, ...]) -> Party:
         return Party(text=text, name=reading, note="no administrative division found")
     if len(chain.candidates) == 1:
         return _party(gaz, text, chain.candidates[0], body)
-    hint = normalize_for_matching("\n".join(context))
-    scores = {c: _hint_score(gaz, c, hint) for c in chain.candidates}
+    codes, hint = _hints(context) if context else (frozenset(), "")
+    scores = {c: _hint_score(gaz, c, codes, hint) for c in chain.candidates}
     top = max(scores.values())
     winners = [c for c, s in scores.items() if s == top]
     if top > 0 and len(winners) == 1:
         return _party(gaz, text, winners[0], body, note="ambiguous name, settled by context")
+    rank = {c: _RANK[gaz.divisions[c].level] for c in chain.candidates}
+    highest = [c for c in chain.candidates if rank[c] == min(rank.values())]
+    if len(highest) == 1:  # 西安: the prefecture, not 牡丹江's 西安区 (short name 西安)
+        return _party(gaz, text, highest[0], body, note="ambiguous name, read as the larger one")
     options = " | ".join(_describe(gaz, c) for c in chain.candidates)
     return Party(text=text, name=reading, note=f"ambiguous: {reading[: chain.end]} = {options}")
 
