@@ -288,6 +288,12 @@ def test_party_set_reads_the_other_parties_of_the_record_as_context() -> None:
     assert _compare(["白云区"], ["广州市"]) == (False, 0.0)
 
 
+def _module_with(**hooks: Any) -> types.ModuleType:
+    module = types.ModuleType("task_hooks")
+    module.__dict__.update(hooks)
+    return module
+
+
 def test_party_set_is_registered_and_scores_through_the_scorer() -> None:
     assert {"party_set": places.party_set} == places.COMPARATORS
     raw = copy.deepcopy(TASK.module.SCORING)  # type: ignore[union-attr]
@@ -296,7 +302,7 @@ def test_party_set_is_registered_and_scores_through_the_scorer() -> None:
     task = dataclasses.replace(
         TASK,
         scoring=parse_scoring(raw, TASK.records, TASK.response_model),
-        module=types.SimpleNamespace(COMPARATORS=places.COMPARATORS),
+        module=_module_with(COMPARATORS=places.COMPARATORS),
     )
     scorer = Scorer(task)
     gold = {"name": "结对帮扶", "donors": ["广州市"], "recipients": ["黔南州"], "evidence": "x"}
