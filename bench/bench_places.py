@@ -97,10 +97,14 @@ def main() -> None:
     print("\n## Every division of the table, by three spellings\n")
     gaz = importlib.import_module(load_task("cooperation").module.__name__ + ".gazetteer")  # type: ignore[union-attr]
     table = gaz.gazetteer()
+    from opencc_purepy import OpenCC
+
+    s2t = OpenCC("s2t")
     spellings = {
         "official name (惠阳区)": lambda c: table.divisions[c].name,
         "short name (惠阳)": lambda c: table.divisions[c].short,
         "qualified name (惠州市惠阳区)": table.full_name,
+        "qualified, traditional (惠州市惠陽區)": lambda c: s2t.convert(table.full_name(c)),
     }
     print(f"{len(table.divisions)} divisions ({table.year})\n")
     print("| spelling | right code | flagged (ambiguous) | wrong code |")
