@@ -144,6 +144,11 @@ def test_short_name_of_a_prefecture_beats_a_county_of_the_same_short_name() -> N
     assert normalize_party("西安区").resolved is False  # 辽源 and 牡丹江 both have one
 
 
+def test_a_document_as_context_is_searched_for_names() -> None:
+    document = "（本报讯）2024年，贵阳市白云区与黔南州签订协议。" * 20
+    assert normalize_party("白云区", context=[document]).code == "520113"
+
+
 def test_results_are_cached() -> None:
     assert normalize_party("黔南州") is normalize_party("黔南州")
 
@@ -275,6 +280,10 @@ def test_party_set_equal_and_similarity(
     got_equal, got_sim = _compare(gold, pred)
     assert got_equal is equal
     assert got_sim == pytest.approx(similarity)
+
+
+def test_party_set_takes_a_bare_string_as_one_party() -> None:
+    assert _compare("黔南州", ["黔南"]) == (True, 1.0)  # type: ignore[arg-type]
 
 
 def test_party_set_reads_the_other_parties_of_the_record_as_context() -> None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 PARTIAL = 0.5
 """Similarity of a place and a place inside it (黔南州 vs 都匀市), or a body and its place."""
 
+_PARTY_MAX = 40  # longer context items are texts, not parties
 _RANK = {"province": 0, "prefecture": 1, "county": 2}
 _CUT = re.compile(r"[\s\"'“”‘’《》〈〉「」『』()（）【】\[\]]+")
 
@@ -164,6 +165,8 @@ def _hints(context: tuple[str, ...]) -> tuple[frozenset[str], str]:
     gaz = gazetteer()
     codes: set[str] = set()
     for item in context:
+        if len(item) > _PARTY_MAX:  # a document, not a party: searched for names only
+            continue
         party = _normalize(item, ())
         if party.code is not None and party.body is None:
             codes.update((party.code, *gaz.divisions[party.code].ancestors))
@@ -250,6 +253,8 @@ def party_similarity(a: Party, b: Party) -> float:
 def _parties(values: Iterable[Any] | None, context: Iterable[str]) -> list[Party]:
     """Distinct parties of a list (广州 and 广州市 are one), blanks dropped."""
     hints = tuple(context)
+    if isinstance(values, str):  # one party written as a bare string, not a list
+        values = [values]
     parties = (normalize_party(str(v), hints) for v in values or () if str(v).strip())
     return list({_key(p): p for p in parties}.values())
 
