@@ -51,7 +51,7 @@ def _fresh(code: str, repeat: int) -> tuple[float, float]:
 
 def _gold_parties() -> list[tuple[str, str, tuple[str, ...]]]:
     """(doc, party, context) for every donor/recipient of every gold programme."""
-    out = []
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     for path in sorted((REPO / "evals" / "cooperation" / "src").glob("*.toml")):
         doc = tomllib.loads(path.read_text("utf-8"))
         for prog in doc.get("programmes", []):
