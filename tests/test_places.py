@@ -269,6 +269,7 @@ def _compare(
         (["惠阳区中医院"], ["惠州市"], False, 0.25 / 1.75),  # a body and the place around it
         (["中央"], ["中央"], True, 1.0),  # unresolved: compared as written
         (["中央"], ["省"], False, 0.0),
+        (["第三人民医院"], ["惠州市第三人民医院"], True, 1.0),  # no place: compared as written
         (["广州市", "佛山市"], ["广州市"], False, 0.5),
         ([], [], True, 1.0),
         (["广州市"], [], False, 0.0),

@@ -11,7 +11,9 @@ A party is read as a *place chain* at its start, then an optional *body*:
 - a short name shared by nested divisions names the outermost (临夏 -> 临夏回族自治州, not its
   seat 临夏市); one shared by unrelated divisions (白云区: Guangzhou, Guiyang) is ambiguous: the
   ``context`` (the record's other parties, or the document) decides when it names the province
-  or prefecture of exactly one of them, else the party stays unresolved with a note.
+  or prefecture of exactly one of them; failing that, a name shared by one prefecture and
+  counties elsewhere reads as the prefecture (西安: 西安市, not 牡丹江's 西安区, note says so);
+  otherwise the party stays unresolved with a note listing the candidates.
 
 Traditional script is read through llmx's simplified view; the text as written is tried too
 (t2s turns the official 乾县 into 干县), and the reading whose chain is longer wins.
@@ -224,17 +226,23 @@ def _key(p: Party) -> tuple[str, str]:
     return (p.code or "", p.body or "") if p.resolved else ("", p.name)
 
 
+def _written(p: Party) -> str:
+    """The party in full, simplified: place and body (惠州市第三人民医院), or its text."""
+    return p.name + (p.body or "")
+
+
 def party_similarity(a: Party, b: Party) -> float:
     """1 for the same party; :data:`PARTIAL` for a place and a place inside it, or a body and
     its place (multiplied for a body and a place around its place); 0 otherwise.
 
     Bodies are the same when their places are and their names are alike (same_text: fuzzy
-    ratio >= 0.8 or containment). Unresolved parties compare by their text.
+    ratio >= 0.8 or containment). A pair with an unresolved party compares as written (same
+    test): the gazetteer cannot say more, so it says no less than the plain ``set`` comparator.
     """
     from llmx.evaluation.comparators import same_text  # scipy/rapidfuzz: only when scoring
 
     if not (a.resolved and b.resolved):
-        return 1.0 if same_text(a.name, b.name) else 0.0
+        return 1.0 if same_text(_written(a), _written(b)) else 0.0
     gaz = gazetteer()
     assert a.code is not None and b.code is not None
     if a.code == b.code:
