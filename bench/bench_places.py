@@ -94,7 +94,7 @@ def main() -> None:
     )
     print("unresolved:", ", ".join(t for t, p in seen.items() if not p.resolved) or "none")  # type: ignore[attr-defined]
 
-    print("\n## Every division of the table, by three spellings\n")
+    print("\n## Every division of the table, by four spellings\n")
     gaz = importlib.import_module(load_task("cooperation").module.__name__ + ".gazetteer")  # type: ignore[union-attr]
     table = gaz.gazetteer()
     from opencc_purepy import OpenCC
