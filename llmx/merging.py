@@ -88,9 +88,12 @@ class Merger:
         return mapping
 
     def result(self) -> dict[str, list[dict[str, Any]]]:
+        """The merged records by kind, in text order, passed through the task's ``enrich``
+        hook when it has one (e.g. normalised forms of names added beside them)."""
         for kind in self.records:
             self.records[kind].sort(key=lambda r: (r.get("span") or [10**12])[0])
-        return self.records
+        enrich = self.task.hook("enrich")
+        return enrich(self.records) if enrich is not None else self.records
 
 
 def _union_lists(into: dict[str, Any], other: dict[str, Any]) -> None:

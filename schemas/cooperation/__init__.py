@@ -122,7 +122,8 @@ RECORDS = {
 # How the scorer compares records (llmx/evaluation/spec.py documents the format).
 # Programmes: kind, donors and recipients decide a strict match, and an initiative's name
 # (partnership names vary with the text's wording: 东西部协作 / 结对帮扶 name one pairing);
-# parties compare as sets where 广州 ~ 广州市. Figures are reported per programme kind. The
+# parties compare by administrative division (places.py: 黔南 == 黔南布依族苗族自治州 ==
+# 貴州黔南州, 黔南 != 黔西南; a county inside a prefecture counts half). Figures are reported per programme kind. The
 # parent link is judged through the programme alignment. Metrics: the amount (value and range
 # bound in canonical units), unit, qualifier and subject decide; status and the programme link
 # are reported per field.
@@ -135,8 +136,8 @@ SCORING = {
         "admit": {"name": 0.5, "location": 0.5, "recipients": 0.99},
         "fields": {
             "kind": {"compare": "exact", "key": True, "weight": 0.15},
-            "donors": {"compare": "set", "key": True, "weight": 0.2},
-            "recipients": {"compare": "set", "key": True, "weight": 0.2},
+            "donors": {"compare": "party_set", "key": True, "weight": 0.2},
+            "recipients": {"compare": "party_set", "key": True, "weight": 0.2},
             "name": {"compare": "initiative_name", "key": True, "weight": 0.2},
             "domains": {"compare": "label_set", "weight": 0.1},
             "parent": {"compare": "link"},
@@ -163,12 +164,11 @@ SCORING = {
     },
 }
 
-from .hooks import (  # noqa: E402  (after the model)
-    COMPARATORS,
-    check_gold,
-    extract_offline,
-    summarize,
-)
+from .hooks import COMPARATORS as _OWN_COMPARATORS  # noqa: E402  (after the model)
+from .hooks import check_gold, enrich, extract_offline, summarize  # noqa: E402
+from .places import COMPARATORS as _PARTY_COMPARATORS  # noqa: E402
+
+COMPARATORS = {**_OWN_COMPARATORS, **_PARTY_COMPARATORS}
 
 __all__ = [
     "COMPARATORS",
@@ -176,6 +176,7 @@ __all__ = [
     "RESPONSE_MODEL",
     "SCORING",
     "check_gold",
+    "enrich",
     "extract_offline",
     "summarize",
 ]

@@ -59,6 +59,24 @@ def initiative_name(
     return equal, similarity
 
 
+def enrich(records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Beside each programme's donors and recipients (as written), their normalised forms:
+    ``donor_places`` / ``recipient_places``, one per party -- the division's name and code
+    (黔南 / 黔南州 / 貴州黔南州 -> 黔南布依族苗族自治州, 522700), the body for a body
+    (惠阳区中医院 -> 惠阳区 + 中医院), ``resolved: false`` with a note when no division is
+    found. The document's other parties settle ambiguous names (白云区)."""
+    from dataclasses import asdict
+
+    from .places import normalize_party
+
+    programmes = records.get("programmes") or []
+    context = [str(x) for p in programmes for f in ("donors", "recipients") for x in p.get(f) or []]
+    for p in programmes:
+        for field, out in (("donors", "donor_places"), ("recipients", "recipient_places")):
+            p[out] = [asdict(normalize_party(str(x), context)) for x in p.get(field) or []]
+    return records
+
+
 COMPARATORS = {"initiative_name": initiative_name}
 
 
