@@ -304,15 +304,8 @@ def _module_with(**hooks: Any) -> types.ModuleType:
 
 def test_party_set_is_registered_and_scores_through_the_scorer() -> None:
     assert {"party_set": places.party_set} == places.COMPARATORS
-    raw = copy.deepcopy(TASK.module.SCORING)  # type: ignore[union-attr]
-    for field in ("donors", "recipients"):
-        raw["programmes"]["fields"][field]["compare"] = "party_set"
-    task = dataclasses.replace(
-        TASK,
-        scoring=parse_scoring(raw, TASK.records, TASK.response_model),
-        module=_module_with(COMPARATORS=places.COMPARATORS),
-    )
-    scorer = Scorer(task)
+    assert TASK.module.COMPARATORS["party_set"] is places.party_set  # type: ignore[union-attr]
+    scorer = Scorer(TASK)  # the task as shipped: donors/recipients compare with party_set
     gold = {"name": "结对帮扶", "donors": ["广州市"], "recipients": ["黔南州"], "evidence": "x"}
     same = {**gold, "donors": ["广州"], "recipients": ["黔南布依族苗族自治州"]}
     other = {**gold, "recipients": ["黔西南州"]}
@@ -320,5 +313,10 @@ def test_party_set_is_registered_and_scores_through_the_scorer() -> None:
     assert scorer.compare("programmes", gold, same, ctx).equal["recipients"] is True
     assert scorer.compare("programmes", gold, other, ctx).equal["recipients"] is False
     # the name-based `set` comparator takes 黔南州 for 黔西南州 (fuzzy ratio 0.86)
-    plain = Scorer(TASK)
+    raw = copy.deepcopy(TASK.module.SCORING)  # type: ignore[union-attr]
+    for field in ("donors", "recipients"):
+        raw["programmes"]["fields"][field]["compare"] = "set"
+    plain = Scorer(
+        dataclasses.replace(TASK, scoring=parse_scoring(raw, TASK.records, TASK.response_model))
+    )
     assert plain.compare("programmes", gold, other, ctx).equal["recipients"] is True

@@ -123,9 +123,10 @@ RECORDS = {
 # Programmes: kind, donors and recipients decide a strict match, and an initiative's name
 # (partnership names vary with the text's wording: 东西部协作 / 结对帮扶 name one pairing);
 # parties compare by administrative division (places.py: 黔南 == 黔南布依族苗族自治州 ==
-# 貴州黔南州, 黔南 != 黔西南; a county inside a prefecture counts half). Figures are reported per programme kind. The
-# parent link is judged through the programme alignment. Metrics: the amount (value and range
-# bound in canonical units), unit, qualifier and subject decide; status and the programme link
+# 貴州黔南州, 黔南 != 黔西南; a county inside a prefecture counts half). Figures are reported
+# per programme kind. The parent link is judged through the programme alignment. Metrics: the
+# amount (value and range bound in canonical units), unit, qualifier and subject decide; status
+# and the programme link
 # are reported per field.
 _AMOUNT = {"max": "value_max", "unit": "unit", "text": "value_text", "qualifier": "qualifier"}
 SCORING = {
