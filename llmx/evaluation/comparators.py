@@ -26,9 +26,9 @@ A task adds its own with a ``COMPARATORS = {name: function}`` hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -41,6 +41,7 @@ TEXT_OK = 0.8
 """Fuzzy ratio from which two short texts (subject, name) count as the same."""
 
 Record = Mapping[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +84,24 @@ def same_text(a: Any, b: Any) -> bool:
     return fuzz.ratio(x, y) / 100.0 >= TEXT_OK
 
 
-def set_similarity(a: Any, b: Any) -> float:
-    """Jaccard similarity of two label lists; an item matches one it contains (广州 ~ 广州市).
-
-    Items are paired one-to-one by assignment, so the result is order-independent.
-    """
-    x, y = sorted(norm.label_set(a)), sorted(norm.label_set(b))
+def matched_jaccard(x: Sequence[T], y: Sequence[T], score: Callable[[T, T], float]) -> float:
+    """Jaccard similarity of two collections whose items pair up one-to-one by assignment,
+    each pair counting ``score`` in [0, 1] -- order-independent; two empty ones are equal.
+    Task comparators over lists (e.g. parties) build on it."""
     if not x and not y:
         return 1.0
     if not x or not y:
         return 0.0
-    eq = np.array([[same_text(i, j) for j in y] for i in x], dtype=float)
-    rows, cols = linear_sum_assignment(-eq)
-    hits = float(eq[rows, cols].sum())
+    sim = np.array([[score(i, j) for j in y] for i in x], dtype=float)
+    rows, cols = linear_sum_assignment(-sim)
+    hits = float(sim[rows, cols].sum())
     return hits / (len(x) + len(y) - hits)
+
+
+def set_similarity(a: Any, b: Any) -> float:
+    """Jaccard similarity of two label lists; an item matches one it contains (广州 ~ 广州市)."""
+    x, y = sorted(norm.label_set(a)), sorted(norm.label_set(b))
+    return matched_jaccard(x, y, lambda i, j: float(same_text(i, j)))
 
 
 def _bool(equal: bool) -> tuple[bool, float]:

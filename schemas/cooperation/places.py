@@ -274,19 +274,11 @@ def party_list_similarity(
     pred_context: Iterable[str] = (),
 ) -> float:
     """Jaccard-like similarity of two party lists: parties paired one-to-one by assignment,
-    each pair counting its :func:`party_similarity` (as ``comparators.set_similarity``)."""
-    import numpy as np
-    from scipy.optimize import linear_sum_assignment
+    each pair counting its :func:`party_similarity`."""
+    from llmx.evaluation.comparators import matched_jaccard
 
     x, y = _parties(gold, gold_context), _parties(pred, pred_context)
-    if not x and not y:
-        return 1.0
-    if not x or not y:
-        return 0.0
-    sim = np.array([[party_similarity(i, j) for j in y] for i in x], dtype=float)
-    rows, cols = linear_sum_assignment(-sim)
-    hits = float(sim[rows, cols].sum())
-    return hits / (len(x) + len(y) - hits)
+    return matched_jaccard(x, y, party_similarity)
 
 
 def _context(record: Mapping[str, Any], fields: Iterable[str]) -> tuple[str, ...]:
