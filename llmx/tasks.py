@@ -39,6 +39,8 @@ class RecordSpec:
     id: str | None = None
     link: str | None = None
     value: str | None = None  # numeric field checked against the quantity parsed from the anchor
+    value_max: str | None = None  # upper bound of a range, checked the same way
+    unit: str | None = None  # unit field, checked against the parsed quantity's unit
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ The contract with llmx:
   (``quote``), which short field must be found inside it (``anchor``, becomes ``span``), whether
   a record may stand without the anchor being found (``anchor_required``), which field is the
   record's id (``id``), which field links to another record kind's id (``link``), and which
-  numeric field must agree with the quantity parsed from the anchor (``value``).
+  numeric fields and unit must agree with the quantity parsed from the anchor (``value``,
+  ``value_max``, ``unit``).
 - ``VERSION``: bump when the meaning of a field changes.
 """
 
@@ -95,5 +96,7 @@ RECORDS = {
         "id": None,
         "link": "programme",
         "value": "value",
+        "value_max": "value_max",
+        "unit": "unit",
     },
 }
