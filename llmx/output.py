@@ -180,6 +180,12 @@ def storage_error(path: Path, exc: OSError, *, written: int | None = None) -> St
     return StorageError(f"cannot write {path}{kept}: {what}; fix that and re-run to resume")
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class ResultWriter:
     """Append-only JSONL writer holding the output's lock; ``path=None``/``"-"``: stdout.
 
@@ -241,14 +247,12 @@ class ResultWriter:
     def write(self, result: DocResult) -> None:
         data = result_line(result)
         if self.path is None:
-            os.write(self._fd, data)
+            _write_all(self._fd, data)
             self.state.add(result)
             return
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            _write_all(self._fd, data)
             if time.monotonic() - self._synced >= self.fsync_interval:
                 os.fsync(self._fd)
                 self._synced = time.monotonic()

@@ -35,7 +35,7 @@ class ResumeState:
         return self.entries.get(doc_id)
 
     def add(self, result: DocResult) -> None:
-        self.entries[result.doc_id] = Entry(result.status, result.meta.text_sha256, result.source)
+        self.entries[result.doc_id] = _entry(result)
 
     @property
     def done(self) -> list[str]:
@@ -47,6 +47,10 @@ class ResumeState:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+def _entry(result: DocResult) -> Entry:
+    return Entry(result.status, result.meta.text_sha256, result.source)
 
 
 def rejected_path(output: Path) -> Path:
@@ -62,7 +66,7 @@ def open_for_resume(
         return state
     data = path.read_bytes()
     good_end = data.rfind(b"\n") + 1  # everything after the last newline is a torn line
-    keep: dict[str, tuple[bytes, DocResult]] = {}  # doc id -> its last line
+    keep: dict[str, tuple[bytes, Entry]] = {}  # doc id -> its last line (records not kept)
     unreadable: list[tuple[int, bytes, str]] = []
     superseded: list[bytes] = []
     for n, raw in enumerate(data[:good_end].splitlines(keepends=True), 1):
@@ -76,14 +80,13 @@ def open_for_resume(
         earlier = keep.pop(result.doc_id, None)
         if earlier is not None:
             superseded.append(earlier[0])
-        keep[result.doc_id] = (raw, result)
+        keep[result.doc_id] = (raw, _entry(result))
     dropped = 0
     if retry_failed:
-        for doc_id in [k for k, (_raw, r) in keep.items() if r.status != "ok"]:
+        for doc_id in [k for k, (_raw, e) in keep.items() if e.status != "ok"]:
             del keep[doc_id]  # redone by this run
             dropped += 1
-    for _raw, result in keep.values():
-        state.add(result)
+    state.entries = {doc_id: entry for doc_id, (_raw, entry) in keep.items()}
     if unreadable or superseded or dropped or good_end < len(data):
         aside = [raw for _n, raw, _why in unreadable] + superseded
         _rewrite(path, [raw for raw, _r in keep.values()], aside)
@@ -136,8 +139,12 @@ def _rewrite(path: Path, keep: list[bytes], aside: list[bytes]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as fh:
-        fh.writelines(keep)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as fh:
+            fh.writelines(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # the output itself is untouched
+        raise

@@ -4,20 +4,38 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from _cli import extract_args, popen_llmx
 
-from llmx.testing import Reply, ScriptedServer, request_text
+from llmx.testing import Reply, ScriptedServer
 
 EXIT_LOCKED = 5
 
 
-def slow_reply(request: dict) -> Reply:
-    text = request_text(request)
-    return Reply.data({"programmes": [], "metrics": []}, delay=0.25 if "第" in text else 0.0)
+class Gate:
+    """Scripted replies that hold every request after the first ``free`` until ``open()``:
+    the first run is certainly still running while the second one starts, however slow the
+    machine."""
+
+    def __init__(self, free: int) -> None:
+        self.free = free
+        self.event = threading.Event()
+        self.lock = threading.Lock()
+
+    def __call__(self, request: dict) -> Reply:
+        with self.lock:
+            self.free -= 1
+            wait = self.free < 0
+        if wait:
+            self.event.wait(60)
+        return Reply.data({"programmes": [], "metrics": []})
+
+    def open(self) -> None:
+        self.event.set()
 
 
 def corpus_of(root: Path, n: int) -> Path:
@@ -45,14 +63,16 @@ def test_second_run_on_the_same_output_refuses_and_names_the_holder(tmp_path: Pa
     n = 8
     corpus = corpus_of(tmp_path, n)
     out = tmp_path / "out.jsonl"
-    with ScriptedServer(slow_reply) as server:
+    gate = Gate(free=1)
+    with ScriptedServer(gate) as server:
         args = extract_args(
             corpus, out, server.base_url, tmp_path / "cache", "--model", "m", "--concurrency", "1"
         )
         first = popen_llmx(*args, cwd=tmp_path)
         wait_for_lines(out, 1)
         second = popen_llmx(*args, cwd=tmp_path)
-        _, err2 = second.communicate(timeout=30)
+        _, err2 = second.communicate(timeout=60)
+        gate.open()
         _, err1 = first.communicate(timeout=60)
     assert first.returncode == 0, err1
     assert second.returncode == EXIT_LOCKED, err2
@@ -75,14 +95,16 @@ def test_retry_failed_never_drops_a_running_runs_lines(tmp_path: Path) -> None:
         "meta": {"backend": "llm", "task": "cooperation"}, "programmes": [], "metrics": [],
     }  # fmt: skip
     out.write_text(json.dumps(failed) + "\n", encoding="utf-8")
-    with ScriptedServer(slow_reply) as server:
+    gate = Gate(free=2)
+    with ScriptedServer(gate) as server:
         args = extract_args(
             corpus, out, server.base_url, tmp_path / "cache", "--model", "m", "--concurrency", "1"
         )
         first = popen_llmx(*args, cwd=tmp_path)
         wait_for_lines(out, 3)
         retry = popen_llmx(*args, "--retry-failed", cwd=tmp_path)
-        _, err_retry = retry.communicate(timeout=30)
+        _, err_retry = retry.communicate(timeout=60)
+        gate.open()
         _, err1 = first.communicate(timeout=60)
     assert retry.returncode == EXIT_LOCKED, err_retry
     assert first.returncode == 3, err1  # doc00 stays failed (it was skipped as already failed)
