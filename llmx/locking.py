@@ -25,7 +25,8 @@ class OutputLock:
     """``with OutputLock(path):`` -- raises :class:`OutputLocked` if another process holds it."""
 
     def __init__(self, output: Path) -> None:
-        self.path = output.with_name(output.name + ".lock")
+        real = Path(os.path.realpath(output))  # two spellings of one file share one lock
+        self.path = real.with_name(real.name + ".lock")
         self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
