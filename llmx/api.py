@@ -22,6 +22,7 @@ from typing import Any
 from llmx.config import load_settings
 from llmx.core.documents import Document, LoadProblem
 from llmx.core.results import DocResult
+from llmx.output import safe_text
 from llmx.pipeline import Pipeline
 
 
@@ -66,7 +67,7 @@ async def aextract(
     def numbered() -> Iterator[Document | LoadProblem]:
         for item in _items(inputs, config.max_bytes):
             if isinstance(item, Document):
-                order.setdefault(item.id, len(order))
+                order.setdefault(safe_text(item.id), len(order))  # as the result carries it
             yield item
 
     try:

@@ -21,9 +21,9 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from llmx.core.documents import Chunk, CleanedText
-from llmx.quantities import find_quantities, parse_quantity
+from llmx.quantities import UNITS, Quantity, find_quantities, parse_quantity
 from llmx.tasks import RecordSpec, Task
-from llmx.text.script import normalize_for_matching
+from llmx.text.script import normalize_for_matching, to_simplified
 from llmx.text.sentences import span_between
 
 FUZZY_MIN_SCORE = 90.0
@@ -123,7 +123,7 @@ class Grounder:
         if span is None and evidence is not None:
             span = self.locate(anchor, evidence[0], evidence[1])
         if span is None and spec.anchor_required and evidence is not None:
-            span = self._quantity_fallback(rec, evidence[0], evidence[1])
+            span = self._quantity_fallback(rec, spec, evidence[0], evidence[1])
         if span is None and spec.anchor_required:
             # The quote was paraphrased: accept the anchor alone if it is unique in the chunk.
             found = self.locate(anchor, chunk.start, chunk.end)
@@ -148,6 +148,15 @@ class Grounder:
             evidence = (cs, ce, "anchor_only")
         if span is None:
             span = (evidence[0], evidence[1], evidence[2])
+        if spec.value and spec.anchor_required and parse_quantity(self._slice(span)) is None:
+            # The quoted anchor holds no quantity, so the number came from nowhere -- unless
+            # the quote around it has exactly that number.
+            span = self._quantity_fallback(rec, spec, evidence[0], evidence[1])
+            if span is None:
+                return None, (
+                    f"{spec.value} {rec.get(spec.value)!r} has no quantity in its quote "
+                    f"{anchor[:40]!r}"
+                )
 
         ev_o = self.to_original(evidence[0], evidence[1])
         sp_o = self.to_original(span[0], span[1])
@@ -173,24 +182,43 @@ class Grounder:
         s, e = chunk.start + hint[0], chunk.start + hint[1]
         return (s, e, "exact") if self.cleaned.text[s:e] == expected else None
 
+    def _slice(self, span: tuple[int, int, str]) -> str:
+        return self.cleaned.text[span[0] : span[1]]
+
     def _check_value(self, rec: dict[str, Any], spec: RecordSpec) -> None:
-        """The number must be the one written in the source: 320余人次 cannot carry 1000."""
+        """Numbers and unit must be the ones written in the source: 320余人次 cannot carry
+        1000, a range bound the text lacks, or 万元. Disagreements are corrected, and noted."""
         assert spec.value is not None
         parsed = parse_quantity(str(rec[spec.anchor]))
-        if parsed is None or _same_number(parsed.value, rec.get(spec.value)):
+        if parsed is None:
             return
-        self.notes.append(
-            f"{spec.value} {rec.get(spec.value)!r} disagrees with the source "
-            f"{rec[spec.anchor]!r}; corrected to {parsed.value:g}"
-        )
-        rec[spec.value] = parsed.value
+        quoted = rec[spec.anchor]
+        fixes: list[tuple[str, Any, Any]] = []
+        if not _same_number(parsed.value, rec.get(spec.value)):
+            fixes.append((spec.value, rec.get(spec.value), parsed.value))
+        if spec.value_max is not None:
+            claimed = rec.get(spec.value_max)
+            if parsed.value_max is None:
+                if claimed is not None:
+                    fixes.append((spec.value_max, claimed, None))
+            elif not _same_number(parsed.value_max, claimed):
+                fixes.append((spec.value_max, claimed, parsed.value_max))
+        unit = spec.unit
+        if unit and parsed.unit and not _same_unit(rec.get(unit), parsed, str(quoted)):
+            fixes.append((unit, rec.get(unit), parsed.unit))
+        for name, was, now in fixes:
+            shown = f"{now:g}" if isinstance(now, float) else repr(now)
+            self.notes.append(
+                f"{name} {was!r} disagrees with the source {quoted!r}; corrected to {shown}"
+            )
+            rec[name] = now
 
     def _quantity_fallback(
-        self, rec: dict[str, Any], lo: int, hi: int
+        self, rec: dict[str, Any], spec: RecordSpec, lo: int, hi: int
     ) -> tuple[int, int, str] | None:
         """The model rewrote the number (e.g. 三百二十 → 320): find the quantity by value."""
-        wanted = rec.get("value")
-        parsed = parse_quantity(str(rec.get("value_text") or ""))
+        wanted = rec.get(spec.value) if spec.value else None
+        parsed = parse_quantity(str(rec.get(spec.anchor) or ""))
         if parsed is not None:
             wanted = parsed.value
         if wanted is None:
@@ -202,6 +230,20 @@ class Grounder:
             return None
         q = candidates[0]
         return lo + q.start, lo + q.end, "normalized"
+
+
+def _same_unit(claimed: Any, parsed: Quantity, quoted: str) -> bool:
+    """名 and 人 agree (same canonical unit and factor), 元 and 万元 do not; 批次 agrees with
+    the parsed 批 when the quote says 批次."""
+    if not isinstance(claimed, str) or not claimed.strip() or parsed.unit is None:
+        return False
+    mine = to_simplified(claimed.strip())
+    theirs = parsed.unit_simplified or to_simplified(parsed.unit)
+    if mine == theirs:
+        return True
+    if mine in UNITS and theirs in UNITS:
+        return UNITS[mine][1:] == UNITS[theirs][1:]
+    return mine.startswith(theirs) and mine in to_simplified(quoted)
 
 
 def _same_number(a: float | None, b: Any) -> bool:

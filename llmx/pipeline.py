@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from llmx._version import __version__
-from llmx.cache import ResponseCache
+from llmx.cache import ResponseCache, cache_key
 from llmx.config import ConfigError, Settings
 from llmx.core.documents import Chunk, CleanedText, Document, LoadProblem
 from llmx.core.results import DocError, DocMeta, DocResult, Usage
 from llmx.grounding import Grounder, ground_chunk
 from llmx.merging import Merger
+from llmx.output import safe_text, text_hash
 from llmx.providers.base import Backend, ChunkError, ChunkOutput
 from llmx.tasks import Task, load_task
 from llmx.text.chunking import chunk_text
@@ -87,13 +88,15 @@ class Pipeline:
         backend: Backend | None = None,
         task: Task | None = None,
         cache: ResponseCache | None = None,
+        notice: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.task = task or load_task(settings.task)
         if not settings.cache:
             cache = None
         elif cache is None and settings.effective_backend() == "llm":
-            cache = ResponseCache(settings.cache_dir / "cache.sqlite")
+            path = settings.cache_dir / "cache.sqlite"
+            cache = ResponseCache(path, notice=notice) if notice else ResponseCache(path)
         self.cache = cache
         self.backend = backend or make_backend(settings, cache)
         if self.backend.name == "rules" and self.task.offline_extractor is None:
@@ -105,8 +108,9 @@ class Pipeline:
 
     # -- one document ------------------------------------------------------------------------
 
-    async def process(self, doc: Document) -> DocResult:
+    async def process(self, doc: Document, text_sha256: str | None = None) -> DocResult:
         started = time.perf_counter()
+        text_sha256 = text_sha256 or text_hash(doc.text)
         meta = DocMeta(
             backend=self.backend.name,
             model=self.backend.model,
@@ -117,8 +121,16 @@ class Pipeline:
             encoding=doc.encoding,
             llmx_version=__version__,
             warnings=list(doc.warnings),
+            text_sha256=text_sha256,
         )
-        result = DocResult(doc_id=doc.id, source=doc.source, task=self.task.name, meta=meta)
+        result = DocResult(
+            doc_id=safe_text(doc.id), source=safe_text(doc.source), task=self.task.name, meta=meta
+        )
+        key = self._result_key(text_sha256) if self.cache is not None else ""
+        cached = self._cached_result(key, result) if key else None
+        if cached is not None:
+            cached.meta.elapsed_s = round(time.perf_counter() - started, 4)
+            return cached
         try:
             await self._extract_into(doc, result)
         except asyncio.CancelledError:
@@ -126,7 +138,62 @@ class Pipeline:
         except Exception as exc:  # one bad document never ends the run
             self._fail(result, DocError(type="internal", message=f"{type(exc).__name__}: {exc}"))
         meta.elapsed_s = round(time.perf_counter() - started, 4)
+        if key and result.status == "ok":
+            self._cache_result(key, result, loader_warnings=len(doc.warnings))
         return result
+
+    # -- the grounded-result cache: a cached re-run skips clean, prompt, call and ground -------
+
+    def _result_key(self, text_sha256: str) -> str:
+        """Everything that shapes a document's records (not its id, source or timing)."""
+        s, t = self.settings, self.task
+        return cache_key(
+            what="result",
+            text_sha256=text_sha256,
+            llmx=__version__,
+            task=t.name,
+            prompt_version=t.prompt_version,
+            schema_version=t.schema_version,
+            backend=self.backend.name,
+            model=self.backend.model,
+            mode=s.mode,
+            temperature=s.temperature,
+            max_tokens=s.max_tokens,
+            chunk_chars=self.backend.max_chunk_chars,
+            context_chars=s.context_chars,
+            clean=s.clean,
+            keep_ungrounded=s.keep_ungrounded,
+            show_quantities=s.show_quantities,
+        )
+
+    def _cached_result(self, key: str, fresh: DocResult) -> DocResult | None:
+        assert self.cache is not None
+        line = self.cache.get_result(key)
+        if line is None:
+            return None
+        try:
+            hit = DocResult.model_validate_json(line)
+        except ValueError:
+            return None  # a damaged entry: extract again (the new result replaces it)
+        meta = hit.meta
+        meta.warnings = fresh.meta.warnings + meta.warnings  # this load's notes + the result's
+        meta.encoding, meta.chars_in = fresh.meta.encoding, fresh.meta.chars_in
+        meta.text_sha256 = fresh.meta.text_sha256
+        meta.usage = type(meta.usage)()
+        meta.attempts, meta.cached_chunks = 0, meta.chunks
+        hit.doc_id, hit.source = fresh.doc_id, fresh.source
+        self.cache.hits += 1
+        return hit
+
+    def _cache_result(self, key: str, result: DocResult, *, loader_warnings: int) -> None:
+        assert self.cache is not None
+        stored = result.model_copy(deep=True)
+        stored.meta.warnings = stored.meta.warnings[loader_warnings:]
+        try:
+            line = stored.model_dump_json()
+        except ValueError:
+            return  # a lone surrogate in a record: not cached (the writer escapes it)
+        self.cache.put_result(key, line, model=self.backend.model)
 
     async def _extract_into(self, doc: Document, result: DocResult) -> None:
         meta = result.meta
@@ -196,7 +263,7 @@ class Pipeline:
         items: Iterable[Document | LoadProblem],
         sink: Callable[[DocResult], None],
         *,
-        skip: Callable[[str], bool] = lambda _id: False,
+        skip: Callable[[str, str], bool] = lambda _id, _sha: False,
         on_problem: Callable[[LoadProblem], None] = lambda _p: None,
     ) -> RunSummary:
         """Process every document, handing each result to ``sink`` as it completes."""
@@ -221,10 +288,11 @@ class Pipeline:
                     summary.problems.append(item)
                     on_problem(item)
                     continue
-                if skip(item.id):
+                sha = text_hash(item.text)
+                if skip(item.id, sha):  # done already, with this very text
                     summary.docs_skipped += 1
                     continue
-                pending.add(asyncio.ensure_future(self.process(item)))
+                pending.add(asyncio.ensure_future(self.process(item, sha)))
                 if len(pending) >= window:
                     done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
                     finish(done)

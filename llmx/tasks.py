@@ -70,6 +70,7 @@ class RecordSpec:
         links: Link field -> the record kind whose ``id`` it names (rewritten on merge, judged
             through the alignment when scoring).
         value: Numeric field that must agree with the quantity parsed from the anchor.
+        value_max / unit: The range bound and the unit, checked against it the same way.
         label: Singular name for messages (``metric``); defaults to the kind minus a final s.
     """
 
@@ -81,6 +82,8 @@ class RecordSpec:
     id_prefix: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
     value: str | None = None
+    value_max: str | None = None  # upper bound of a range, checked the same way as value
+    unit: str | None = None  # unit field, checked against the parsed quantity's unit
     label: str = ""
 
     @property
@@ -281,7 +284,7 @@ def _record_specs(module: ModuleType, model: type[BaseModel], where: Path) -> di
         item = model.model_fields[kind].annotation
         item_model = getattr(item, "__args__", (None,))[0]
         fields = getattr(item_model, "model_fields", {})
-        for name in (rs.quote, rs.anchor, rs.id, rs.value, *rs.links):
+        for name in (rs.quote, rs.anchor, rs.id, rs.value, rs.value_max, rs.unit, *rs.links):
             if name is not None and name not in fields:
                 raise TaskError(f"{where}: RECORDS[{kind!r}] names {name!r}, not a field")
         for link, target in rs.links.items():

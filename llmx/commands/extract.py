@@ -2,7 +2,9 @@
 
 Exit codes: 0 every document done; 1 configuration or usage error; 3 some documents failed or
 could not be read (the rest were written; ``--retry-failed`` redoes the failed ones);
-130 interrupted (re-run the same command to resume).
+5 another run holds the output file (one line names its pid, host and start); 6 the output
+cannot be written (read-only place, a folder, disk full: one line says what to do; re-run the
+same command to resume once fixed); 130 interrupted (re-run the same command to resume).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Annotated, Any
 import typer
 
 EXIT_PARTIAL = 3
+EXIT_LOCKED = 5
+EXIT_STORAGE = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -66,6 +70,8 @@ def command(
     from rich.console import Console
 
     from llmx.config import ConfigError, load_settings
+    from llmx.locking import OutputLocked
+    from llmx.output import StorageError
     from llmx.tasks import TaskError
 
     err = Console(stderr=True, soft_wrap=True)  # one message, one line (greppable)
@@ -100,6 +106,17 @@ def command(
     except (ConfigError, TaskError) as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
+    except OutputLocked as exc:
+        err.print(
+            f"llmx: {output} is in use by another llmx run ({exc}); wait for it to finish, "
+            "or write to another -o",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_LOCKED) from None
+    except StorageError as exc:
+        err.print(f"llmx: {exc}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_STORAGE) from None
     raise typer.Exit(code)
 
 
@@ -111,8 +128,15 @@ async def _run(
     from llmx.progress import RunProgress
     from llmx.text.loading import load_documents
 
-    pipeline = Pipeline(settings)
-    writer = ResultWriter(output, retry_failed=retry_failed)
+    def notice(message: str) -> None:
+        err.print(message, highlight=False, markup=False)
+
+    writer = ResultWriter(output, retry_failed=retry_failed, notice=notice)  # holds the lock
+    try:
+        pipeline = Pipeline(settings, notice=notice)
+    except BaseException:
+        writer.close()
+        raise
     progress = RunProgress(
         err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records)
     )
@@ -148,8 +172,10 @@ async def _run(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        writer.close()
-        await pipeline.aclose()
+        try:
+            writer.close()
+        finally:
+            await pipeline.aclose()
     if interrupted or summary is None:
         done = len(writer.state.done) + len(writer.state.failed)
         err.print(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Qualifier = Literal[
     "exact", "more_than", "approx", "nearly", "less_than", "at_least", "at_most", "range"
@@ -57,6 +57,7 @@ class DocMeta(BaseModel):
     chars_clean: int = 0
     encoding: str = "utf-8"
     llmx_version: str = ""
+    text_sha256: str | None = None  # of Document.text: resume redoes an id whose text changed
 
 
 class DocResult(BaseModel):
@@ -76,6 +77,17 @@ class DocResult(BaseModel):
     status: Literal["ok", "error"] = "ok"
     error: DocError | None = None
     meta: DocMeta
+
+    @model_validator(mode="after")
+    def _records_are_lists_of_objects(self) -> DocResult:
+        """Every extra key is a record list: a string or a number there is not "no records"."""
+        for kind, value in (self.model_extra or {}).items():
+            if not isinstance(value, list):
+                raise ValueError(f"{kind!r} is a {type(value).__name__}, not a list of records")
+            for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    raise ValueError(f"{kind}[{i}] is a {type(item).__name__}, not an object")
+        return self
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         """The records of one kind (empty if the task produced none)."""

@@ -116,6 +116,8 @@ RECORDS = {
         "anchor_required": True,
         "links": {"programme": "programmes"},
         "value": "value",
+        "value_max": "value_max",
+        "unit": "unit",
     },
 }
 
