@@ -443,3 +443,11 @@ def test_cli_show_and_problems(tmp_path: Path) -> None:
     assert len(errors) == 2
     assert "blob.txt" in errors[0] and "binary" in errors[0]
     assert "missing.txt" in errors[1]
+
+
+def test_a_removed_line_keeps_the_pinyin_reason_of_its_annotation() -> None:
+    text = "广州市对口帮扶黔南州，培训320余人次。\n责任编辑：王(wáng)明\n"
+    reasons = {text[r.start : r.end]: r.reason for r in clean(text).removed}
+    assert reasons["(wáng)"] == "pinyin"
+    assert reasons["责任编辑：王"] == "boilerplate"
+    assert reasons["明\n"] == "boilerplate"

@@ -29,6 +29,8 @@ from llmx.text.pinyin import find_pinyin
 
 REASONS = ("pinyin", "boilerplate", "duplicate", "whitespace")
 _CODE = {reason: code for code, reason in enumerate(REASONS, start=1)}
+# bytes.translate tables that turn 0 (kept) into a reason's code and leave other codes alone.
+_ZERO_TO = {code: bytes([code]) + bytes(range(1, 256)) for code in _CODE.values()}
 
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -81,9 +83,6 @@ def _mark(mask: bytearray, start: int, end: int, code: int) -> None:
         mask[start:end] = bytes([code]) * (end - start)
     else:  # keep the earlier reasons (pinyin): only zeros change
         mask[start:end] = mask[start:end].translate(_ZERO_TO[code])
-
-
-_ZERO_TO = {code: bytes([code]) + bytes(range(1, 256)) for code in _CODE.values()}
 
 
 def _grams(line: str, sample: int) -> set[str]:
