@@ -220,18 +220,21 @@ async def bench_throughput(
     return rows
 
 
-def _print_profile(prof: cProfile.Profile, concurrency: int) -> None:
+def _print_profile(prof: cProfile.Profile, what: int | str) -> None:
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).sort_stats("tottime")
     stats.print_stats(25)
-    print(f"\n-- cProfile, concurrency {concurrency}, top 25 by own time --", file=sys.stderr)
+    label = f"concurrency {what}" if isinstance(what, int) else what
+    print(f"\n-- cProfile, {label}, top 25 by own time --", file=sys.stderr)
     print(buf.getvalue(), file=sys.stderr)
 
 
 # -- 2. CPU per document ----------------------------------------------------------------------
 
 
-async def bench_cpu(n: int, pool: list[str], tmp: Path) -> dict[str, Any]:
+async def bench_cpu(
+    n: int, pool: list[str], tmp: Path, profile_stages: bool = False
+) -> dict[str, Any]:
     """llmx CPU ms/doc: the LLM path at zero latency, the rules backend, and per stage."""
     out: dict[str, Any] = {"docs": n}
     with ServerProcess(0.0) as server:
@@ -261,7 +264,13 @@ async def bench_cpu(n: int, pool: list[str], tmp: Path) -> dict[str, Any]:
             "ok": summary.docs_ok,
             "metrics": summary.records.get("metrics", 0),
         }
+    prof = cProfile.Profile() if profile_stages else None
+    if prof is not None:
+        prof.enable()
     out["stages_ms_per_doc"] = stage_breakdown(_docs(n, 1, pool), tmp / "stages.jsonl")
+    if prof is not None:
+        prof.disable()
+        _print_profile(prof, "llmx-side stages (no HTTP)")
     return out
 
 
@@ -284,9 +293,10 @@ def stage_breakdown(docs: list[Document], out: Path) -> dict[str, float]:
     )
 
     def timed(stage: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        # CPU time, not wall time: steadier on a shared machine (fsync waits do not count).
+        start = time.process_time()
         value = fn(*args, **kwargs)
-        spent[stage] += time.perf_counter() - start
+        spent[stage] += time.process_time() - start
         return value
 
     writer = ResultWriter(out)
@@ -586,6 +596,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--profile", type=int, help="cProfile the run at this concurrency")
     parser.add_argument(
+        "--profile-stages", action="store_true", help="cProfile the cpu section's stage timing"
+    )
+    parser.add_argument(
         "--memory-sizes", help="document counts for the memory section (default 1000,10000)"
     )
     parser.add_argument(
@@ -623,7 +636,9 @@ def main(argv: list[str] | None = None) -> None:
                 bench_throughput(_levels(args.quick), pool, tmp, args.profile)
             )
         if "cpu" in sections:
-            results["cpu"] = asyncio.run(bench_cpu(100 if args.quick else 500, pool, tmp))
+            results["cpu"] = asyncio.run(
+                bench_cpu(100 if args.quick else 500, pool, tmp, args.profile_stages)
+            )
         if "memory" in sections:
             sizes = [200, 2000] if args.quick else [1000, 10_000]
             if args.memory_sizes:
