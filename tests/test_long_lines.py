@@ -90,7 +90,7 @@ def test_signal_stops_a_long_offline_document_promptly_and_resume_completes(
     corpus = tmp_path / "in"
     corpus.mkdir()
     # Several seconds of cleaning + rules + grounding, all of it CPU and no line break.
-    (corpus / "long.txt").write_text(one_line(2_000_000), "utf-8")
+    (corpus / "long.txt").write_text(one_line(1_300_000), "utf-8")
     for seed in sorted(SEEDS.glob("*.txt"))[:3]:
         (corpus / seed.name).write_text(seed.read_text("utf-8"), "utf-8")
     out = tmp_path / "out.jsonl"
