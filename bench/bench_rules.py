@@ -1,51 +1,137 @@
-"""Throughput of the rules extractor: the seeds repeated to about 5 MB, in MB/s of UTF-8 text.
+"""Throughput of the offline (rules) extractor: the seeds repeated to about 5 MB, in MB/s of
+UTF-8 text per second of CPU time (steadier than wall time on a shared machine), and its CPU
+per document by stage.
 
-Run: ``.venv/bin/python bench/bench_rules.py [target_mb]``
+Run: ``.venv/bin/python bench/bench_rules.py [target_mb] [--profile]``
+
+Figures:
+
+- ``find_quantities``: the quantity scanner alone, on the raw text.
+- ``extract_records``: the rules extractor on the raw text (the figure issue 13's goal names).
+- ``offline pipeline``: what ``llmx extract --backend rules`` does per document, minus reading
+  and writing files: clean, the rules extractor on the cleaned text, grounding and merging.
+- per-stage ms/doc of that pipeline, each timed directly on the same documents.
+
+``--profile`` adds a cProfile of the offline pipeline (top 20 by own time) to stderr.
 """
 
 from __future__ import annotations
 
+import asyncio
+import cProfile
+import io
+import pstats
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from llmx.providers.rules import extract_records
-
+from llmx.config import Settings
+from llmx.core.documents import Chunk, Document
+from llmx.grounding import Grounder, ground_chunk
+from llmx.pipeline import Pipeline
 from llmx.quantities import find_quantities
+from llmx.tasks import load_task
+from llmx.text.cleaning import clean
+from llmx.text.script import normalize_for_matching
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+# The cooperation task's offline extractor, reached as llmx reaches it: through the task.
+extract_records = load_task("cooperation").offline_extractor
+assert extract_records is not None
+
+
+def _rate(label: str, total_mb: float, seconds: float, detail: str) -> None:
+    print(f"{label:18s} {total_mb / seconds:6.2f} MB/s  ({seconds:.2f} s CPU, {detail})")
+
+
+def _pipeline(corpus: list[str]) -> tuple[float, int]:
+    """The offline pipeline over ``corpus`` (no files): seconds and metrics found."""
+    pipeline = Pipeline(
+        Settings.model_validate({"task": "cooperation", "backend": "rules", "cache": False})
+    )
+    docs = [Document(id=f"d{i}", text=t, source="bench") for i, t in enumerate(corpus)]
+    found = 0
+
+    def sink(result: Any) -> None:
+        nonlocal found
+        found += len(result.records("metrics"))
+
+    async def run() -> float:
+        start = time.process_time()
+        await pipeline.run(docs, sink)
+        seconds = time.process_time() - start
+        await pipeline.aclose()
+        return seconds
+
+    return asyncio.run(run()), found
+
+
+def _stages(corpus: list[str]) -> dict[str, float]:
+    """CPU ms per document of each stage of the offline pipeline, timed directly."""
+    task = load_task("cooperation")
+    spent: dict[str, float] = {}
+
+    def timed(stage: str, fn: Callable[..., Any], *args: Any) -> Any:
+        start = time.process_time()
+        value = fn(*args)
+        spent[stage] = spent.get(stage, 0.0) + time.process_time() - start
+        return value
+
+    for text in corpus:
+        cleaned = timed("clean", clean, text)
+        records = timed("extract_records", extract_records, cleaned.text)
+        timed("  matching view", normalize_for_matching, cleaned.text)
+        timed("  find_quantities", find_quantities, normalize_for_matching(cleaned.text))
+        grounder = timed("ground (view)", Grounder, cleaned, text)
+        timed("ground (records)", ground_chunk, grounder, task, Chunk(0, cleaned.text, 0), records)
+    return {k: v / len(corpus) * 1000 for k, v in spent.items()}
 
 
 def main() -> None:
-    target_mb = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    target_mb = float(args[0]) if args else 5.0
     docs = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     seed_bytes = sum(len(d.encode("utf-8")) for d in docs)
     repeats = max(1, round(target_mb * 1e6 / seed_bytes))
     corpus = docs * repeats
     total_mb = seed_bytes * repeats / 1e6
-    extract_records(docs[0])  # warm-up: builds OpenCC's converter and compiles regexes
+    for d in docs:  # warm-up: the converter, pinyin tables, compiled regexes
+        extract_records(clean(d).text)
 
-    t0 = time.perf_counter()
+    print(f"corpus: {len(corpus)} docs, {total_mb:.2f} MB UTF-8 ({repeats} x {len(docs)} seeds)")
+    start = time.process_time()
     n_quantities = sum(len(find_quantities(d)) for d in corpus)
-    t_quantities = time.perf_counter() - t0
+    _rate("find_quantities", total_mb, time.process_time() - start, f"{n_quantities} quantities")
 
-    t0 = time.perf_counter()
+    start = time.process_time()
     n_metrics = n_programmes = 0
     for d in corpus:
         records = extract_records(d)
         n_metrics += len(records["metrics"])
         n_programmes += len(records["programmes"])
-    t_rules = time.perf_counter() - t0
+    _rate(
+        "extract_records",
+        total_mb,
+        time.process_time() - start,
+        f"{n_metrics} metrics, {n_programmes} programmes",
+    )
 
-    print(f"corpus: {len(corpus)} docs, {total_mb:.2f} MB UTF-8 ({repeats} x {len(docs)} seeds)")
-    print(
-        f"find_quantities: {total_mb / t_quantities:.2f} MB/s "
-        f"({t_quantities:.2f} s, {n_quantities} quantities)"
-    )
-    print(
-        f"extract_records: {total_mb / t_rules:.2f} MB/s "
-        f"({t_rules:.2f} s, {n_metrics} metrics, {n_programmes} programmes)"
-    )
+    profile = cProfile.Profile() if "--profile" in sys.argv else None
+    if profile is not None:
+        profile.enable()
+    seconds, grounded = _pipeline(corpus)
+    if profile is not None:
+        profile.disable()
+        buf = io.StringIO()
+        pstats.Stats(profile, stream=buf).sort_stats("tottime").print_stats(20)
+        print(buf.getvalue(), file=sys.stderr)
+    _rate("offline pipeline", total_mb, seconds, f"{grounded} grounded metrics; no file I/O")
+
+    print("CPU ms per document, by stage (offline pipeline; indented: parts of the line above)")
+    for stage, ms in _stages(corpus).items():
+        print(f"  {stage:20s} {ms:7.3f}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -219,18 +220,21 @@ async def bench_throughput(
     return rows
 
 
-def _print_profile(prof: cProfile.Profile, concurrency: int) -> None:
+def _print_profile(prof: cProfile.Profile, what: int | str) -> None:
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf).sort_stats("tottime")
     stats.print_stats(25)
-    print(f"\n-- cProfile, concurrency {concurrency}, top 25 by own time --", file=sys.stderr)
+    label = f"concurrency {what}" if isinstance(what, int) else what
+    print(f"\n-- cProfile, {label}, top 25 by own time --", file=sys.stderr)
     print(buf.getvalue(), file=sys.stderr)
 
 
 # -- 2. CPU per document ----------------------------------------------------------------------
 
 
-async def bench_cpu(n: int, pool: list[str], tmp: Path) -> dict[str, Any]:
+async def bench_cpu(
+    n: int, pool: list[str], tmp: Path, profile_stages: bool = False
+) -> dict[str, Any]:
     """llmx CPU ms/doc: the LLM path at zero latency, the rules backend, and per stage."""
     out: dict[str, Any] = {"docs": n}
     with ServerProcess(0.0) as server:
@@ -246,7 +250,9 @@ async def bench_cpu(n: int, pool: list[str], tmp: Path) -> dict[str, Any]:
         "ok": summary.docs_ok,
     }
     try:
-        rules = Pipeline(Settings.model_validate({"backend": "rules", "cache": False}))
+        rules = Pipeline(
+            Settings.model_validate({"task": "cooperation", "backend": "rules", "cache": False})
+        )
     except Exception as exc:  # the rules backend may not exist yet
         out["rules"] = {"skipped": f"{type(exc).__name__}: {exc}"}
     else:
@@ -260,7 +266,13 @@ async def bench_cpu(n: int, pool: list[str], tmp: Path) -> dict[str, Any]:
             "ok": summary.docs_ok,
             "metrics": summary.records.get("metrics", 0),
         }
+    prof = cProfile.Profile() if profile_stages else None
+    if prof is not None:
+        prof.enable()
     out["stages_ms_per_doc"] = stage_breakdown(_docs(n, 1, pool), tmp / "stages.jsonl")
+    if prof is not None:
+        prof.disable()
+        _print_profile(prof, "llmx-side stages (no HTTP)")
     return out
 
 
@@ -283,9 +295,10 @@ def stage_breakdown(docs: list[Document], out: Path) -> dict[str, float]:
     )
 
     def timed(stage: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        # CPU time, not wall time: steadier on a shared machine (fsync waits do not count).
+        start = time.process_time()
         value = fn(*args, **kwargs)
-        spent[stage] += time.perf_counter() - start
+        spent[stage] += time.process_time() - start
         return value
 
     writer = ResultWriter(out)
@@ -330,7 +343,10 @@ def stage_breakdown(docs: list[Document], out: Path) -> dict[str, float]:
 
 
 def _memory_child(n: int, base_url: str, tmp: str, trace: bool) -> None:
-    """Child-process entry: stream ``n`` documents from JSONL to JSONL, print memory as JSON."""
+    """Child-process entry: stream ``n`` documents from JSONL to JSONL, print memory as JSON.
+
+    ``base_url`` "rules" runs the offline backend instead (no server; bounded time at 100k).
+    """
     from llmx.text.loading import load_documents
 
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
@@ -341,13 +357,18 @@ def _memory_child(n: int, base_url: str, tmp: str, trace: bool) -> None:
             fh.write(json.dumps({"id": doc.id, "text": doc.text}, ensure_ascii=False) + "\n")
 
     async def main() -> dict[str, Any]:
-        pipeline = Pipeline(llm_settings(base_url, 32))
+        if base_url == "rules":
+            pipeline = Pipeline(
+                Settings.model_validate({"task": "cooperation", "backend": "rules", "cache": False})
+            )
+        else:
+            pipeline = Pipeline(llm_settings(base_url, 32))
         try:
             await run_pipeline(pipeline, _docs(64, 30_001, pool), None)  # warm-up
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             if trace:  # slows the run about 3x, so only on request
                 tracemalloc.start()
-            summary, wall, _cpu = await run_pipeline(
+            summary, wall, cpu = await run_pipeline(
                 pipeline, load_documents([src]), Path(tmp) / f"out{n}.jsonl"
             )
             _size, peak = tracemalloc.get_traced_memory() if trace else (0, -1)
@@ -358,7 +379,9 @@ def _memory_child(n: int, base_url: str, tmp: str, trace: bool) -> None:
         return {
             "docs": n,
             "ok": summary.docs_ok,
+            "backend": pipeline.backend.name,
             "wall_s": round(wall, 2),
+            "cpu_ms_per_doc": round(cpu / n * 1000, 2),
             "rss_before_mib": round(rss0 / 1024, 1),
             "rss_peak_mib": round(rss1 / 1024, 1),
             "rss_delta_mib": round((rss1 - rss0) / 1024, 1),
@@ -369,10 +392,15 @@ def _memory_child(n: int, base_url: str, tmp: str, trace: bool) -> None:
     print(json.dumps(asyncio.run(main())), flush=True)
 
 
-def bench_memory(sizes: list[int], tmp: Path, trace: bool) -> list[dict[str, Any]]:
+def bench_memory(
+    sizes: list[int], tmp: Path, trace: bool, backend: str = "llm"
+) -> list[dict[str, Any]]:
     """Run each size in a fresh process (ru_maxrss is a high-water mark per process)."""
     rows = []
-    with ServerProcess(0.0) as server:
+    with contextlib.ExitStack() as stack:
+        target = "rules"
+        if backend != "rules":
+            target = stack.enter_context(ServerProcess(0.0)).base_url
         for n in sizes:
             proc = subprocess.run(
                 [
@@ -380,7 +408,7 @@ def bench_memory(sizes: list[int], tmp: Path, trace: bool) -> list[dict[str, Any
                     __file__,
                     "--memory-child",
                     str(n),
-                    server.base_url,
+                    target,
                     str(tmp),
                     "trace" if trace else "notrace",
                 ],
@@ -389,6 +417,8 @@ def bench_memory(sizes: list[int], tmp: Path, trace: bool) -> list[dict[str, Any
                 check=True,
             )
             rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            for name in (f"in{n}.jsonl", f"out{n}.jsonl"):  # up to ~200 MB each at 100k
+                (tmp / name).unlink(missing_ok=True)
     return rows
 
 
@@ -508,8 +538,10 @@ def report(results: dict[str, Any]) -> None:
                 results["memory"],
                 [
                     "docs",
+                    "backend",
                     "ok",
                     "wall_s",
+                    "cpu_ms_per_doc",
                     "rss_before_mib",
                     "rss_peak_mib",
                     "rss_delta_mib",
@@ -567,6 +599,21 @@ def main(argv: list[str] | None = None) -> None:
         "--tracemalloc", action="store_true", help="also trace allocations in the memory runs"
     )
     parser.add_argument("--profile", type=int, help="cProfile the run at this concurrency")
+    parser.add_argument(
+        "--profile-stages", action="store_true", help="cProfile the cpu section's stage timing"
+    )
+    parser.add_argument(
+        "--memory-sizes", help="document counts for the memory section (default 1000,10000)"
+    )
+    parser.add_argument(
+        "--memory-backend",
+        default="llm",
+        choices=["llm", "rules"],
+        help="backend of the memory runs",
+    )
+    parser.add_argument(
+        "--tmp", type=Path, help="work folder (e.g. /dev/shm: the writer fsyncs every line)"
+    )
     parser.add_argument("--serve", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -586,18 +633,21 @@ def main(argv: list[str] | None = None) -> None:
         "quick": args.quick,
         "note": SCRIPTED_NOTE,
     }
-    with tempfile.TemporaryDirectory(prefix="llmx-bench-") as name:
+    with tempfile.TemporaryDirectory(prefix="llmx-bench-", dir=args.tmp) as name:
         tmp = Path(name)
         if "throughput" in sections:
             results["throughput"] = asyncio.run(
                 bench_throughput(_levels(args.quick), pool, tmp, args.profile)
             )
         if "cpu" in sections:
-            results["cpu"] = asyncio.run(bench_cpu(100 if args.quick else 500, pool, tmp))
-        if "memory" in sections:
-            results["memory"] = bench_memory(
-                [200, 2000] if args.quick else [1000, 10_000], tmp, args.tracemalloc
+            results["cpu"] = asyncio.run(
+                bench_cpu(100 if args.quick else 500, pool, tmp, args.profile_stages)
             )
+        if "memory" in sections:
+            sizes = [200, 2000] if args.quick else [1000, 10_000]
+            if args.memory_sizes:
+                sizes = [int(n) for n in args.memory_sizes.split(",")]
+            results["memory"] = bench_memory(sizes, tmp, args.tracemalloc, args.memory_backend)
         if "cache" in sections:
             results["cache"] = asyncio.run(bench_cache(100 if args.quick else 500, pool, tmp))
         if "tokens" in sections:

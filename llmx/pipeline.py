@@ -20,6 +20,7 @@ from llmx.core.documents import Chunk, CleanedText, Document, LoadProblem
 from llmx.core.results import DocError, DocMeta, DocResult, Usage
 from llmx.grounding import Grounder, ground_chunk
 from llmx.merging import Merger
+from llmx.offload import run_cpu, run_cpu_coroutine
 from llmx.output import safe_text, text_hash
 from llmx.providers.base import Backend, ChunkError, ChunkOutput
 from llmx.tasks import Task, load_task
@@ -197,7 +198,11 @@ class Pipeline:
 
     async def _extract_into(self, doc: Document, result: DocResult) -> None:
         meta = result.meta
-        cleaned = clean(doc.text) if self.settings.clean else CleanedText.identity(doc.text)
+        cleaned = (
+            await run_cpu(len(doc.text), clean, doc.text)
+            if self.settings.clean
+            else CleanedText.identity(doc.text)
+        )
         meta.chars_clean = len(cleaned.text)
         if not has_han(cleaned.text):
             meta.warnings.append("no Chinese characters in the document")
@@ -211,7 +216,7 @@ class Pipeline:
         outputs = await asyncio.gather(
             *(self._call(chunk, doc) for chunk in chunks), return_exceptions=True
         )
-        grounder = Grounder(cleaned, doc.text)
+        grounder = await run_cpu(len(cleaned.text), Grounder, cleaned, doc.text)
         merger = Merger(self.task)
         first_error: ChunkError | None = None
         for chunk, out in zip(chunks, outputs, strict=True):
@@ -225,7 +230,9 @@ class Pipeline:
                 continue
             meta.cached_chunks += int(out.cached)
             meta.warnings.extend(out.warnings)
-            grounded, warnings = ground_chunk(
+            grounded, warnings = await run_cpu(
+                len(chunk.text),
+                ground_chunk,
                 grounder,
                 self.task,
                 chunk,
@@ -254,7 +261,10 @@ class Pipeline:
 
     async def _call(self, chunk: Chunk, doc: Document) -> ChunkOutput:
         async with self._calls:
-            return await self.backend.extract_chunk(self.task, chunk, doc)
+            call = self.backend.extract_chunk(self.task, chunk, doc)
+            if self.backend.name == "rules":  # CPU only, no I/O: large chunks off the loop
+                return await run_cpu_coroutine(len(chunk.text), call)
+            return await call
 
     # -- a stream of documents ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from llmx.commands import clean as clean_command
 from llmx.core.documents import CleanedText
+from llmx.text import boilerplate
 from llmx.text.boilerplate import classify_line, find_boilerplate
 from llmx.text.cleaning import REASONS, clean, find_duplicate_lines
 from llmx.text.pinyin import find_pinyin
@@ -443,3 +444,34 @@ def test_cli_show_and_problems(tmp_path: Path) -> None:
     assert len(errors) == 2
     assert "blob.txt" in errors[0] and "binary" in errors[0]
     assert "missing.txt" in errors[1]
+
+
+def test_a_removed_line_keeps_the_pinyin_reason_of_its_annotation() -> None:
+    text = "广州市对口帮扶黔南州，培训320余人次。\n责任编辑：王(wáng)明\n"
+    reasons = {text[r.start : r.end]: r.reason for r in clean(text).removed}
+    assert reasons["(wáng)"] == "pinyin"
+    assert reasons["责任编辑：王"] == "boilerplate"
+    assert reasons["明\n"] == "boilerplate"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from(
+                "版权所有声明归©公网安备案号许可证编号转载请注明联系未经授权使用复制镜像"
+            ),
+            st.sampled_from("cCoOpPyYrRiIgGhHtTaAlLsSeEvVdD İıſK:：0123456789()-京沪粤"),
+            st.characters(codec="utf-8"),
+        ),
+        max_size=60,
+    )
+)
+def test_prefiltered_boilerplate_patterns_match_like_the_plain_ones(line: str) -> None:
+    plain_footer = re.compile(boilerplate.FOOTER_STRONG_PATTERN, re.IGNORECASE)
+    plain_phone = re.compile(boilerplate.PHONE_PATTERN)
+    for fast, plain in (
+        (boilerplate._FOOTER_STRONG, plain_footer),
+        (boilerplate._PHONE, plain_phone),
+    ):
+        assert [m.span() for m in fast.finditer(line)] == [m.span() for m in plain.finditer(line)]

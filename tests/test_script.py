@@ -88,3 +88,57 @@ def test_views_change_only_han_and_compatibility_forms(text: str) -> None:
 )
 def test_normalize_for_matching_examples(text: str, expected: str) -> None:
     assert normalize_for_matching(text) == expected
+
+
+def test_lone_surrogates_are_kept_and_the_rest_converted() -> None:
+    # JSON input may carry "\ud800"; the compiled converter refuses to encode it.
+    assert to_simplified("協\ud800作") == "协\ud800作"
+
+
+# Han tokens (some only convert as a phrase: 乾隆 stays, 頭髮 -> 头发) between non-Han breaks.
+_han_token = st.sampled_from(["協作", "乾隆", "頭髮", "著名", "後臺", "幫扶", "東", "醫療專業"])
+_break = st.sampled_from(["，", "。", " ", "\n", "a", "3", "（"])
+broken_text = st.lists(st.tuples(_han_token, _break), max_size=60).map(
+    lambda pairs: "".join(token + br for token, br in pairs)
+)
+
+
+@given(broken_text)
+def test_bounded_pieces_convert_like_the_whole_text(text: str) -> None:
+    whole = str(script._converter().convert(text))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(script, "_PIECE", 16)  # many cuts; Han runs here are at most 4 chars
+        assert all(len(p) <= 16 for p in script._pieces(text))
+        assert "".join(script._pieces(text)) == text
+        assert to_simplified(text) == whole
+
+
+@given(st.text(alphabet=st.sampled_from("協作頭髮乾隆後 ，"), max_size=200))
+def test_pieces_stay_bounded_in_unbroken_han(text: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(script, "_PIECE", 8)
+        pieces = script._pieces(text)
+        assert "".join(pieces) == text
+        assert all(0 < len(p) <= 8 for p in pieces) or text == ""
+
+
+_REAL_CONVERTER = script._converter()
+
+
+class _LengtheningConverter:
+    """A converter with a phrase rule that changes length (頭髮 -> 头发发), else real t2s."""
+
+    def convert(self, text: str) -> str:
+        return str(_REAL_CONVERTER.convert(text)).replace("头发", "头发发")
+
+
+@given(mixed_text)
+def test_length_changing_phrases_fall_back_to_characters(text: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(script, "_converter", _LengtheningConverter)
+        script._convert_char.cache_clear()
+        out = to_simplified(text)
+    script._convert_char.cache_clear()
+    assert len(out) == len(text)
+    for before, after in zip(text, out, strict=True):
+        assert after in (before, str(_REAL_CONVERTER.convert(before)))

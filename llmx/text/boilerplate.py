@@ -47,19 +47,28 @@ _DATE_LINE = re.compile(
     r"(\s*\d{1,2}:\d{2}(:\d{2})?)?\s*(星期.|周.)?[\]】)]?$"
 )
 
+
+def _starting_with(first: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``pattern`` behind a lookahead on the characters a match can start with: the regex
+    engine then skips every other position at C speed (3-4x faster on article lines)."""
+    return re.compile(f"(?=[{first}])(?:{pattern})", flags)
+
+
 # Footers: copyright, ICP/licence numbers, publisher lines.
-_FOOTER_STRONG = re.compile(
+FOOTER_STRONG_PATTERN = (
     r"版权所有|版权声明|版权归|copyright|©|all rights reserved|ICP备|ICP证|公网安备|"
     r"备案号|许可证(编号)?:?\s*[\dA-Z京沪粤]|转载请注明|转载请联系|未经.{0,8}(授权|许可).{0,12}"
-    r"(转载|使用|复制|镜像)|违法和不良信息举报|网站标识码",
-    re.IGNORECASE,
+    r"(转载|使用|复制|镜像)|违法和不良信息举报|网站标识码"
 )
+# First characters, with what IGNORECASE lets match c, a and i (İ and ı among them).
+_FOOTER_STRONG = _starting_with("版©公备许转未违网ACIaciİı", FOOTER_STRONG_PATTERN, re.IGNORECASE)
 _FOOTER_WEAK = re.compile(r"(主管|主办|承办|协办|技术支持|运营|制作)(单位)?\s*:")
 
 # Contact and ads: phone numbers, "scan the QR code", "tell us what you need".
-_PHONE = re.compile(
+PHONE_PATTERN = (
     r"(?<!\d)(?:1[3-9]\d{9}|[48]00[- ]?\d{3,4}[- ]?\d{3,4}|\(?0\d{2,3}\)?[- ]?\d{7,8})(?!\d)"
 )
+_PHONE = _starting_with("148(0", PHONE_PATTERN)
 _CONTACT_START = re.compile(
     r"^(地址|联系地址|通讯地址|邮编|邮政编码|邮箱|电子邮箱|e-?mail|传真|联系电话|电话|"
     r"热线|服务热线|投诉电话|举报电话|咨询电话|联系人|qq|微信|手机)\s*:",
@@ -170,8 +179,8 @@ def classify_line(line: str) -> str | None:
     # Share/subscribe cues also occur in news ("通过公众号、二维码宣传政策,覆盖5000人"):
     # only a short line without inner clause punctuation or figures counts.
     if (
-        _SHARE.search(line)
-        and n <= 60
+        n <= 60
+        and _SHARE.search(line)
         and not _INNER_CLAUSE.search(line)
         and (n <= 20 or not _DIGIT.search(line))
     ):

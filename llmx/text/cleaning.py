@@ -29,6 +29,8 @@ from llmx.text.pinyin import find_pinyin
 
 REASONS = ("pinyin", "boilerplate", "duplicate", "whitespace")
 _CODE = {reason: code for code, reason in enumerate(REASONS, start=1)}
+# bytes.translate tables that turn 0 (kept) into a reason's code and leave other codes alone.
+_ZERO_TO = {code: bytes([code]) + bytes(range(1, 256)) for code in _CODE.values()}
 
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -71,15 +73,24 @@ def _line_view(text: str, mask: bytearray, start: int, end: int) -> str:
     """A line's characters not yet removed, stripped of surrounding whitespace."""
     if not any(mask[start:end]):
         return text[start:end].strip(_STRIP)
-    return "".join(text[i] for i in range(start, end) if not mask[i]).strip(_STRIP)
+    kept = _runs(mask[start:end], rb"\x00+")
+    return "".join(text[start + run.start() : start + run.end()] for run in kept).strip(_STRIP)
+
+
+def _mark(mask: bytearray, start: int, end: int, code: int) -> None:
+    """Give ``code`` to the characters of ``[start, end)`` not removed yet."""
+    if not any(mask[start:end]):
+        mask[start:end] = bytes([code]) * (end - start)
+    else:  # keep the earlier reasons (pinyin): only zeros change
+        mask[start:end] = mask[start:end].translate(_ZERO_TO[code])
 
 
 def _grams(line: str, sample: int) -> set[str]:
     compact = "".join(line.split())
-    grams = (compact[i : i + _GRAM] for i in range(len(compact) - _GRAM + 1))
     if sample == 1:
-        return set(grams)
+        return {compact[i : i + _GRAM] for i in range(len(compact) - _GRAM + 1)}
     # Content-based sampling: both copies of a text keep the same grams.
+    grams = (compact[i : i + _GRAM] for i in range(len(compact) - _GRAM + 1))
     return {g for g in grams if (ord(g[0]) * 31 + ord(g[-1])) % sample == 0}
 
 
@@ -99,8 +110,7 @@ def find_duplicate_lines(lines: Sequence[str]) -> list[bool]:
         if not grams:
             copied.append(None)
             continue
-        hits = sum(1 for g in grams if g in seen)
-        copied.append(hits / len(grams) >= _CONTAINMENT)
+        copied.append(len(grams & seen) / len(grams) >= _CONTAINMENT)
         seen |= grams
 
     flags = [False] * len(lines)
@@ -159,7 +169,7 @@ def clean(
 
     if pinyin:
         for start, end in find_pinyin(text):
-            mask[start:end] = bytes([_CODE["pinyin"]]) * (end - start)
+            mask[start:end] = bytes([_CODE["pinyin"]]) * (end - start)  # nothing marked yet
 
     if duplicates or boilerplate:
         spans = _lines(text)
@@ -170,9 +180,7 @@ def clean(
             if label is None and not copy:
                 continue
             code = _CODE["boilerplate"] if label is not None else _CODE["duplicate"]
-            for i in range(start, end):
-                if not mask[i]:
-                    mask[i] = code
+            _mark(mask, start, end, code)
 
     if whitespace:
         _collapse_whitespace(text, mask)

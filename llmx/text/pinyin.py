@@ -19,8 +19,10 @@ from llmx.text.script import HAN_CLASS
 
 # Latin letters with pinyin's diacritics, precomposed or combining.
 _LETTERS = r"a-zA-Z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f"
+# The bracket comes first and the check of the character before it second: a pattern that
+# starts with a literal lets the regex engine jump from bracket to bracket (~4x faster).
 _ANNOTATION = re.compile(
-    rf"(?<=[^\s(（\[【])[(（][ \t]*([{_LETTERS}]+(?:[ \t'’-]+[{_LETTERS}]+)*)[ \t]*[)）]"
+    rf"[(（](?<=[^\s(（\[【][(（])[ \t]*([{_LETTERS}]+(?:[ \t'’-]+[{_LETTERS}]+)*)[ \t]*[)）]"
 )
 _MAX_CHARS = 8  # an annotation covers at most this many preceding characters
 # Any parenthesised run of Latin letters (accents and combining marks included) glued to the

@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from opencc_purepy import OpenCC
+    from opencc import OpenCC
 
 # Han characters (BMP, extension A, compatibility ideographs and the supplementary planes):
 # the one definition the text layer shares. Only stretches containing one can change under
@@ -29,32 +29,53 @@ def has_han(text: str) -> bool:
 
 @cache
 def _converter() -> OpenCC:
-    from opencc_purepy import OpenCC  # ~0.1 s to build; only when first needed
+    # The compiled OpenCC (C++, ~50 MB/s, never forks). ``opencc-python-reimplemented`` installs
+    # under the same import name with a different API: only the ``opencc`` wheel is supported.
+    from opencc import OpenCC
 
     return OpenCC("t2s")
 
 
-# opencc-purepy forks a multiprocessing Pool for texts of 1M+ chars; forking under an asyncio
-# loop with signal handlers makes the workers' signals reach the parent (a run "interrupted" by
-# its own pool). Converting in line-aligned blocks below that size never forks.
-_BLOCK = 200_000
+# Work per call is bounded whatever the line breaks: text is converted in pieces of at most
+# _PIECE characters, cut after a non-Han character (OpenCC's phrase keys are Han only, so such a
+# cut changes nothing) or, in an unbroken run of Han, hard at _PIECE.
+_PIECE = 64_000
+_SAFE_CUT = re.compile(f"[^{HAN_CLASS}]")
+
+
+def _pieces(text: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > _PIECE:
+        end = start + _PIECE
+        lo = end - _PIECE // 4
+        cut = end
+        for m in _SAFE_CUT.finditer(text, lo, end):  # the last non-Han char in the window
+            cut = m.end()
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+_SURROGATE = re.compile("([\ud800-\udfff])")
+
+
+def _convert_piece(piece: str) -> str:
+    try:
+        return str(_converter().convert(piece))
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800"): convert around it
+        return "".join(
+            part if _SURROGATE.fullmatch(part) else str(_converter().convert(part))
+            for part in _SURROGATE.split(piece)
+        )
 
 
 def _convert(text: str) -> str:
-    if len(text) < _BLOCK:
-        return str(_converter().convert(text))
-    out: list[str] = []
-    block: list[str] = []
-    size = 0
-    for line in text.splitlines(keepends=True):
-        block.append(line)
-        size += len(line)
-        if size >= _BLOCK:
-            out.append(str(_converter().convert("".join(block))))
-            block, size = [], 0
-    if block:
-        out.append(str(_converter().convert("".join(block))))
-    return "".join(out)
+    """OpenCC ``t2s`` on ``text``, one bounded piece at a time."""
+    if len(text) <= _PIECE:
+        return _convert_piece(text)
+    return "".join(_convert_piece(piece) for piece in _pieces(text))
 
 
 @cache
@@ -67,9 +88,9 @@ def to_simplified(text: str) -> str:
     """Convert traditional Chinese to simplified, keeping the length exactly.
 
     Uses OpenCC's phrase-aware ``t2s`` conversion (its t2s tables map every phrase to one of
-    the same length). Should a conversion still change the length, that line falls back to
-    character-by-character conversion, and a character whose conversion is not one character
-    stays as it is.
+    the same length). Should a conversion still change the length, that line (or piece of a
+    long line) falls back to character-by-character conversion, and a character whose
+    conversion is not one character stays as it is.
     """
     if not has_han(text):
         return text
@@ -78,10 +99,11 @@ def to_simplified(text: str) -> str:
         return converted
     out: list[str] = []
     for line in text.splitlines(keepends=True):
-        line_converted = _convert(line)
-        if len(line_converted) != len(line):
-            line_converted = "".join(_convert_char(ch) for ch in line)
-        out.append(line_converted)
+        for piece in _pieces(line):
+            piece_converted = _convert(piece)
+            if len(piece_converted) != len(piece):
+                piece_converted = "".join(_convert_char(ch) for ch in piece)
+            out.append(piece_converted)
     return "".join(out)
 
 
