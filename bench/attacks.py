@@ -55,7 +55,7 @@ class Run:
 
 def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLMX_"))}
-    return {**base, **extra}
+    return {**base, "LLMX_TASK": "cooperation", **extra}  # runs happen outside the project
 
 
 def llmx(*args: str, cwd: Path, limit: float | None = None, term_after: float | None = None,

@@ -139,6 +139,7 @@ def llm_settings(base_url: str, concurrency: int, **extra: Any) -> Settings:
     """Settings for the LLM backend against the scripted server (no env or config files)."""
     return Settings.model_validate(
         {
+            "task": "cooperation",
             "backend": "llm",
             "base_url": base_url,
             "model": "scripted",
