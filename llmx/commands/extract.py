@@ -2,6 +2,8 @@
 
 Exit codes: 0 every document done; 1 configuration or usage error; 3 some documents failed or
 could not be read (the rest were written; ``--retry-failed`` redoes the failed ones);
+4 the endpoint cannot serve this run (wrong key, path or model, nothing listening, or the
+circuit breaker opened; one line says what to check; re-run to resume);
 130 interrupted (re-run the same command to resume).
 """
 
@@ -16,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 EXIT_PARTIAL = 3
+EXIT_ENDPOINT = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -95,6 +98,10 @@ def command(
                 "LLMX_MODEL); using the built-in offline rules extractor",
                 highlight=False,
             )
+        if settings.effective_backend() == "llm":
+            from llmx.providers.transport import describe_endpoint
+
+            err.print(describe_endpoint(settings), highlight=False, markup=False)
         code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
     except ConfigError as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
@@ -108,6 +115,7 @@ async def _run(
     from llmx.output import ResultWriter
     from llmx.pipeline import Pipeline
     from llmx.progress import RunProgress
+    from llmx.providers.base import FatalEndpointError
     from llmx.text.loading import load_documents
 
     pipeline = Pipeline(settings)
@@ -133,6 +141,7 @@ async def _run(
         progress.advance(result)
 
     summary = None
+    fatal: FatalEndpointError | None = None
     try:
         with progress:
             summary = await pipeline.run(
@@ -144,11 +153,21 @@ async def _run(
     except asyncio.CancelledError:
         if not interrupted:
             raise
+    except FatalEndpointError as exc:
+        fatal = exc
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         writer.close()
         await pipeline.aclose()
+    if fatal is not None:
+        done = len(writer.state.done) + len(writer.state.failed)
+        err.print(
+            f"llmx: {fatal} ({done} documents are in {output}; re-run to resume)",
+            highlight=False,
+            markup=False,
+        )
+        return EXIT_ENDPOINT
     if interrupted or summary is None:
         done = len(writer.state.done) + len(writer.state.failed)
         err.print(

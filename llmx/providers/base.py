@@ -57,6 +57,13 @@ class ChunkError(Exception):
         self.attempts = attempts
 
 
+class FatalEndpointError(Exception):
+    """Retrying cannot help and no later document can succeed (wrong key, path or model, nothing
+    listening, or the circuit breaker opened): the run stops; its message is one line that
+    names the URL and the setting to check. Nothing about the document is written, so a re-run
+    resumes where this one stopped."""
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A source of records for a chunk of cleaned text."""
