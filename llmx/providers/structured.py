@@ -59,45 +59,45 @@ def wrap_model(model: type[BaseModel]) -> type[BaseModel]:
 
 
 class RequestTemplate:
-    """One task's request in one mode, serialised once; :meth:`body` fills in a chunk."""
+    """One task's request in one mode, serialised once; :meth:`body` fills in a chunk.
+
+    instructor is asked once with a placeholder for the user message; wherever the placeholder
+    ends up in the serialised request (``md_json`` appends an instruction after it), each
+    chunk's JSON-escaped text replaces it. If instructor's output does not hold the placeholder
+    exactly once, every request is built by instructor instead (slower, same result).
+    """
 
     def __init__(
         self, wrapped: type[BaseModel], mode: str, head: list[dict[str, Any]], **params: Any
     ) -> None:
         self.wrapped = wrapped
         self.mode = mode
-        messages = [*copy.deepcopy(head), {"role": "user", "content": _SLOT}]
-        _model, kwargs = handle_response_model(
-            wrapped, mode=MODES[mode], messages=messages, **params
-        )
-        self.kwargs = kwargs
-        text = json.dumps(kwargs, ensure_ascii=False, separators=(",", ":"))
-        slot = json.dumps(_SLOT, ensure_ascii=False)
-        last = kwargs["messages"][-1]
-        # Splicing is only safe if instructor left the user message as given.
+        self._head = copy.deepcopy(head)
+        self._params = params
+        self.kwargs = self._build(_SLOT)
+        text = json.dumps(self.kwargs, ensure_ascii=False, separators=(",", ":"))
+        slot = json.dumps(_SLOT, ensure_ascii=False)[1:-1]
         self._parts: tuple[bytes, bytes] | None = None
-        if last == {"role": "user", "content": _SLOT} and text.count(slot) == 1:
+        if text.count(slot) == 1:
             before, after = text.split(slot)
             self._parts = before.encode("utf-8"), after.encode("utf-8")
 
+    def _build(self, user: str) -> dict[str, Any]:
+        messages = [*copy.deepcopy(self._head), {"role": "user", "content": user}]
+        _model, kwargs = handle_response_model(
+            self.wrapped, mode=MODES[self.mode], messages=messages, **self._params
+        )
+        return kwargs
+
     def kwargs_for(self, user: str) -> dict[str, Any]:
         """The request as a dict (for a re-ask, or when splicing is not possible)."""
-        kwargs = dict(self.kwargs)
-        kwargs["messages"] = [*self.kwargs["messages"][:-1], {"role": "user", "content": user}]
-        if self._parts is None:  # instructor rewrote the user message: ask it again
-            head = [m for m in self.kwargs["messages"][:-1]]
-            _model, kwargs = handle_response_model(
-                self.wrapped,
-                mode=MODES[self.mode],
-                **{**self.kwargs, "messages": [*head, {"role": "user", "content": user}]},
-            )
-        return kwargs
+        return self._build(user)
 
     def body(self, user: str) -> bytes:
         if self._parts is None:
-            return encode(self.kwargs_for(user))
+            return encode(self._build(user))
         before, after = self._parts
-        return before + json.dumps(user, ensure_ascii=False).encode("utf-8") + after
+        return before + json.dumps(user, ensure_ascii=False)[1:-1].encode("utf-8") + after
 
 
 def encode(kwargs: dict[str, Any]) -> bytes:
