@@ -89,8 +89,11 @@ async def test_one_success_keeps_the_breaker_closed() -> None:
 # -- hostile replies ---------------------------------------------------------------------------
 
 
-async def test_reply_far_larger_than_max_tokens_is_refused_unread(server: ScriptedServer) -> None:
-    server.enqueue(Reply.huge(20_000_000), Reply.huge(20_000_000))
+@pytest.mark.parametrize("declared", [True, False])
+async def test_reply_far_larger_than_max_tokens_is_refused_unread(
+    server: ScriptedServer, declared: bool
+) -> None:
+    server.enqueue(Reply.huge(20_000_000, declared=declared), Reply.huge(20_000_000))
     started = time.monotonic()
     [r] = await run(server.base_url, max_tokens=100)
     assert time.monotonic() - started < 5

@@ -63,6 +63,34 @@ async def test_a_failed_leader_fails_its_followers_without_more_requests() -> No
     assert sum(r.meta.attempts for r in results) == 1
 
 
+async def test_a_follower_sends_it_itself_when_the_leader_is_cancelled() -> None:
+    from llmx.config import load_settings
+    from llmx.core.documents import Chunk
+    from llmx.providers.openai_compat import LLMBackend
+    from llmx.tasks import load_task
+
+    task = load_task("cooperation")
+    doc = Document(id="d", text=TEXT, source="mem:d")
+    chunk = Chunk(index=0, text=TEXT, start=0)
+    with ScriptedServer(lambda _req: Reply.data(GOOD), latency=0.5) as server:
+        settings = load_settings(
+            {"backend": "llm", "base_url": server.base_url, "model": "m", "mode": "tools"}
+        )
+        backend = LLMBackend(settings)
+        try:
+            leader = asyncio.create_task(backend.extract_chunk(task, chunk, doc))
+            await asyncio.sleep(0.1)
+            follower = asyncio.create_task(backend.extract_chunk(task, chunk, doc))
+            await asyncio.sleep(0.1)
+            leader.cancel()
+            out = await asyncio.wait_for(follower, 10)
+        finally:
+            await backend.aclose()
+        assert leader.cancelled()
+        assert out.records["metrics"][0]["value"] == 320 and not out.cached
+        assert len(server.requests) == 2
+
+
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])
 async def test_the_body_sent_is_instructors_request_for_the_mode(mode: str) -> None:
     import instructor

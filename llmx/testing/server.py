@@ -84,9 +84,10 @@ class Reply:
         return cls("trickle", size, delay=every)
 
     @classmethod
-    def huge(cls, size: int) -> Reply:
-        """A well-formed completion of about ``size`` bytes (an endless or hostile reply)."""
-        return cls("huge", size)
+    def huge(cls, size: int, *, declared: bool = True) -> Reply:
+        """A well-formed completion of about ``size`` bytes (an endless or hostile reply);
+        ``declared=False`` sends no Content-Length (the body ends when the connection closes)."""
+        return cls("huge", size, headers={} if declared else {"Connection": "close"})
 
     @classmethod
     def echo_auth(cls, status: int) -> Reply:
@@ -167,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(reply.status, {"error": {"message": f"invalid credentials: {auth}"}})
             return
         if reply.kind == "huge":
-            self._send_huge(int(reply.payload))
+            self._send_huge(int(reply.payload), declared=not reply.headers)
             return
         if reply.kind == "reset":
             # SO_LINGER 0 makes close() send RST: a connection reset as the client sees it.
@@ -199,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up, as it should
         self.close_connection = True
 
-    def _send_huge(self, size: int) -> None:
+    def _send_huge(self, size: int, *, declared: bool) -> None:
         """Stream a completion whose content is ``size`` bytes of padding, in 64 KiB writes."""
         head = b'{"id":"x","object":"chat.completion","choices":[{"index":0,"finish_reason":"stop",'
         head += b'"message":{"role":"assistant","content":"'
@@ -207,7 +208,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(head) + size + len(tail)))
+            if declared:
+                self.send_header("Content-Length", str(len(head) + size + len(tail)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(head)
             block = b"x" * 65536
