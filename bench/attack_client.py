@@ -54,7 +54,9 @@ def _llmx(root: Path, url: str, *extra: str) -> tuple[int | str, str, float]:
     ]  # fmt: skip
     started = time.monotonic()
     try:
-        p = subprocess.run(args, env=_env(), capture_output=True, text=True, timeout=TIMEOUT)
+        p = subprocess.run(
+            args, cwd=root, env=_env(), capture_output=True, text=True, timeout=TIMEOUT
+        )
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
         return f"hung>{TIMEOUT:g}s", err, time.monotonic() - started

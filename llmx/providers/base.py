@@ -55,6 +55,14 @@ class ChunkError(Exception):
         self.retryable = retryable
         self.usage = usage
         self.attempts = attempts
+        self.leader: object = None  # the task whose requests these were (single-flight)
+
+    def copy_without_usage(self) -> ChunkError:
+        """The same failure for a caller that shared another's request (nothing spent)."""
+        return ChunkError(
+            self.type, str(self), retryable=self.retryable, usage=Usage(), attempts=0,
+            mode=self.mode,
+        )  # fmt: skip
 
 
 class FatalEndpointError(Exception):

@@ -30,9 +30,10 @@ from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
 from llmx.prompting import render_messages
 from llmx.providers import structured as so
-from llmx.providers.base import ChunkError, ChunkOutput, FatalEndpointError
+from llmx.providers.base import ChunkError, ChunkOutput
+from llmx.providers.guard import EndpointGuard
+from llmx.providers.singleflight import SingleFlight
 from llmx.providers.transport import (
-    ConnectFailed,
     DeadlineExceeded,
     HTTPStatusError,
     ReplyTooLarge,
@@ -47,7 +48,6 @@ from llmx.tasks import Task
 
 MODE_ORDER = ("json_schema", "tools", "json", "md_json")
 _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|tool|grammar|schema", re.I)
-_BREAKER_FAULTS = {"timeout", "connection", "server_error"}
 
 
 @dataclass
@@ -123,15 +123,13 @@ class LLMBackend:
         self._templates: dict[tuple[str, str, str], so.RequestTemplate] = {}
         self._modes = list(MODE_ORDER) if settings.mode == "auto" else [settings.mode]
         self._proven: set[str] = set()
-        self._inflight: dict[tuple[str, ...], asyncio.Future[ChunkOutput]] = {}
-        self._answered = False  # the endpoint has sent an HTTP answer in this run
-        self._failed_in_a_row = 0  # chunks lost to transport faults since the last answer
-        self._breaker_at = max(3, settings.concurrency)
-        # Until the endpoint first answers, one request goes alone (a wrong key or URL costs
-        # one request, not one per slot; auto mode probes once); the rest wait here.
-        self._gate = asyncio.Event()
-        self._gate_holder: asyncio.Task[Any] | None = None
-        self._fatal: str | None = None  # why the run must stop (each raise gets a fresh error)
+        self._flights: SingleFlight[ChunkOutput] = SingleFlight()
+        self._guard = EndpointGuard(
+            self.url,
+            key_env=settings.api_key_env,
+            model=self.model,
+            breaker_at=max(3, settings.concurrency),
+        )
         self.mode_notes: list[str] = []
 
     def current_mode(self) -> str:
@@ -144,8 +142,7 @@ class LLMBackend:
     # -- one chunk -------------------------------------------------------------------------
 
     async def extract_chunk(self, task: Task, chunk: Chunk, doc: Document) -> ChunkOutput:
-        if self._fatal is not None:
-            raise FatalEndpointError(self._fatal)
+        self._guard.check()
         quantities = None
         if self.settings.show_quantities:
             quantities = list(
@@ -169,36 +166,14 @@ class LLMBackend:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
         # Identical requests in flight at once (a duplicated article) are sent once.
         flight = (task.name, *(str(m["content"]) for m in messages))
-        while (leader := self._inflight.get(flight)) is not None:
-            try:
-                out = await asyncio.shield(leader)
-            except ChunkError as exc:
-                raise ChunkError(
-                    exc.type, str(exc), retryable=exc.retryable, usage=Usage(), attempts=0,
-                    mode=exc.mode,
-                ) from None  # fmt: skip
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-                continue  # the leader was cancelled, not us: send it ourselves
-            return ChunkOutput(records=out.records, cached=True, mode=out.mode)
-        future: asyncio.Future[ChunkOutput] = asyncio.get_running_loop().create_future()
-        self._inflight[flight] = future
         try:
-            out = await self._extract(task, messages)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                future.cancel()
-            else:
-                future.set_exception(exc)
-                future.exception()  # retrieved: no "never retrieved" warning without followers
+            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages))
+        except ChunkError as exc:
+            if exc.leader is not asyncio.current_task():  # another caller's request failed:
+                raise exc.copy_without_usage() from None  # its usage is counted there
             raise
-        else:
-            future.set_result(out)
-        finally:
-            del self._inflight[flight]
-            self._open_gate()  # whatever happened to the first request, the rest may go
+        if not sent:  # another caller's request: no usage of its own
+            return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
             self.cache.put(key, {"records": out.records, "mode": out.mode}, model=self.model)
         return out
@@ -219,11 +194,11 @@ class LLMBackend:
                 continue
             except ChunkError as exc:
                 exc.usage, exc.attempts, exc.mode = attempts.usage, attempts.usage.requests, mode
-                self._count_failure(exc)
+                exc.leader = asyncio.current_task()
+                self._guard.on_chunk_lost(exc.type, str(exc))
                 raise
             finally:
-                if self._fatal is not None:
-                    self._open_gate(any_task=True)  # the waiters learn the run is over
+                self._guard.release()  # whatever became of the first request, the rest may go
             self._proven.add(mode)
             return ChunkOutput(
                 records=parsed.model_dump(mode="json"),
@@ -264,17 +239,15 @@ class LLMBackend:
         kwargs: dict[str, Any] | None = None  # built only when a re-ask changes the request
         s = self.settings
         while True:
-            await self._pass_gate()
+            await self._guard.admit()
             attempts.usage.requests += 1
             try:
                 raw = await self._transport.post(body)
             except (TransportError, HTTPStatusError) as exc:
-                self._check_fatal(exc)
-                if isinstance(exc, HTTPStatusError):
-                    self._answered = True
-                    if _mode_rejection(exc) and self._probing() and len(self._modes) > 1:
-                        raise _ModeRejected(mode, str(exc)) from None  # gate stays: next mode
-                self._open_gate()
+                self._guard.on_fault(exc)
+                if self._rejects_mode(exc):
+                    raise _ModeRejected(mode, str(exc)) from None  # gate stays: next mode
+                self._guard.release()
                 retryable = not isinstance(exc, HTTPStatusError) or _retryable_status(exc.status)
                 if retryable and attempts.transport_faults < s.max_retries:
                     attempts.transport_faults += 1
@@ -282,14 +255,13 @@ class LLMBackend:
                     continue
                 raise self._error(exc) from None
             except ReplyTooLarge as exc:
-                self._answered = True
+                self._guard.on_answer()
                 raise ChunkError(
                     "response_too_large", str(exc), retryable=False, usage=attempts.usage,
                     attempts=attempts.usage.requests,
                 ) from None  # fmt: skip
-            self._answered = True
-            self._failed_in_a_row = 0
-            self._open_gate()
+            self._guard.on_answer()
+            self._guard.release()
             reply: so.Reply | None = None
             try:
                 reply = so.decode(raw)
@@ -322,20 +294,14 @@ class LLMBackend:
                 if asked is not None:
                     kwargs, body = asked, so.encode(asked)
 
-    async def _pass_gate(self) -> None:
-        if self._gate.is_set():
-            return
-        me = asyncio.current_task()
-        if self._gate_holder is None or self._gate_holder.done():
-            self._gate_holder = me
-        if self._gate_holder is not me:
-            await self._gate.wait()
-            if self._fatal is not None:
-                raise FatalEndpointError(self._fatal)
-
-    def _open_gate(self, *, any_task: bool = False) -> None:
-        if any_task or self._gate_holder is asyncio.current_task():
-            self._gate.set()
+    def _rejects_mode(self, exc: Exception) -> bool:
+        """While ``auto`` probes, a server refusing the output format: try the next mode."""
+        return (
+            isinstance(exc, HTTPStatusError)
+            and _mode_rejection(exc)
+            and self._probing()
+            and len(self._modes) > 1
+        )
 
     def _wait(self, exc: BaseException, faults: int) -> float:
         cap = self.settings.max_backoff
@@ -363,44 +329,6 @@ class LLMBackend:
         else:
             type_, retryable = "connection", True
         return ChunkError(type_, redact(str(exc)), retryable=retryable, usage=Usage(), attempts=0)
-
-    def _check_fatal(self, exc: Exception) -> None:
-        """Raise FatalEndpointError where no retry and no later document can succeed."""
-        fatal: str | None = None
-        key_env = self.settings.api_key_env
-        if isinstance(exc, HTTPStatusError) and exc.status in (401, 403):
-            fatal = (
-                f"the endpoint {self.url} rejected the API key (HTTP {exc.status}: "
-                f"{exc.message[:120]}); check {key_env} (or --api-key-env)"
-            )
-        elif isinstance(exc, HTTPStatusError) and exc.status == 404:
-            fatal = (
-                f"HTTP 404 from {self.url}/chat/completions ({exc.message[:120]}): "
-                "wrong base URL or model? check "
-                f"--base-url / OPENAI_BASE_URL and --model / LLMX_MODEL ({self.model})"
-            )
-        elif isinstance(exc, ConnectFailed) and not self._answered:
-            fatal = (
-                f"nothing answers at {self.url} ({exc}); check --base-url / OPENAI_BASE_URL "
-                "and that the server is running"
-            )
-        if fatal is not None:
-            self._fatal = self._fatal or redact(fatal)
-            raise FatalEndpointError(self._fatal)
-
-    def _count_failure(self, exc: ChunkError) -> None:
-        """The circuit breaker: chunks lost to transport faults with no answer in between."""
-        if exc.type not in _BREAKER_FAULTS:
-            return
-        self._failed_in_a_row += 1
-        if self._failed_in_a_row >= self._breaker_at and self._fatal is None:
-            self._fatal = redact(
-                f"{self._failed_in_a_row} chunks in a row failed against {self.url} after "
-                f"every retry (last: {exc.type}: {str(exc)[:120]}); stopping the run -- "
-                "check the server, then re-run the same command to resume"
-            )
-        if self._fatal is not None:
-            raise FatalEndpointError(self._fatal)
 
     async def aclose(self) -> None:
         await self._transport.aclose()
