@@ -86,8 +86,9 @@ def attack(
                 code, err, took = _llmx(root, url_of(server.base_url), *extra)
                 requests = len(server.requests)
         first = root / "out.jsonl"
+        first_text = first.read_text("utf-8") if first.exists() else ""
         errors: dict[str, int] = {}
-        for line in first.read_text("utf-8").splitlines() if first.exists() else []:
+        for line in first_text.splitlines():
             error = json.loads(line).get("error") or {}
             errors[error.get("type", "ok")] = errors.get(error.get("type", "ok"), 0) + 1
         with ScriptedServer(_good) as good:
@@ -98,7 +99,7 @@ def attack(
         # The last line per document is its result (--retry-failed appends the redone ones).
         final = {r["doc_id"]: r["status"] for r in lines}
         oks = [r["doc_id"] for r in lines if r["status"] == "ok"]
-        leaked = any(SECRET in blob for blob in (err, err2, text))
+        leaked = any(SECRET in blob for blob in (err, err2, first_text, text))
         said = next((x for x in err.splitlines() if x.startswith("llmx: ") and "sending" not in x),
                     "")  # fmt: skip
         if not said:

@@ -29,7 +29,9 @@ _secrets: set[str] = set()
 _registered: re.Pattern[str] | None = None
 
 _PATTERNS = re.compile(
-    r"(?P<scheme>\b(?:Bearer|Basic|Token)\s+)[A-Za-z0-9._~+/=-]{6,}"
+    # A credential after an auth scheme has a digit (keys, base64); "Basic authentication"
+    # and other prose stay as they are.
+    r"(?P<scheme>(?-i:\b(?:Bearer|Basic|Token))\s+)(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"
     r"|\bsk-[A-Za-z0-9_-]{8,}"
     r"|(?P<url>[a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]*@"
     r"|(?P<param>[?&](?:api[_-]?key|key|token|access_token|secret)=)[^&\s\"']+",

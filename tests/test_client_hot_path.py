@@ -132,5 +132,6 @@ def test_redaction_masks_credentials_and_nothing_else() -> None:
     assert "hunter22" not in out and "zzzzzz" not in out
     assert "example.test/v1" in out and "x=1" in out and "培训320余人次" in out
     assert redact("Bearer ") == "Bearer "  # nothing to mask
+    assert redact("Basic authentication failed") == "Basic authentication failed"
     assert redact_url("http://u:p4ssw0rd@h:8000/v1") == "http://h:8000/v1"
     assert redact_url(None) is None

@@ -47,7 +47,8 @@ class ContentFiltered(Exception):
 
 @dataclass(slots=True)
 class Reply:
-    """One decoded HTTP reply: the parsed object (if valid), its usage, the raw envelope."""
+    """One decoded 2xx reply: the JSON envelope and its token usage (prompt, completion,
+    total)."""
 
     envelope: dict[str, Any]
     usage: tuple[int, int, int]
