@@ -81,7 +81,11 @@ class Settings(BaseModel):
 
     def public(self) -> dict[str, Any]:
         """Settings safe to record in meta and reports (no secrets, paths as strings)."""
-        return self.model_dump(mode="json", exclude={"api_key"})
+        from llmx.redaction import redact_url
+
+        public = self.model_dump(mode="json", exclude={"api_key"})
+        public["base_url"] = redact_url(self.base_url)  # http://user:KEY@host: credentials out
+        return public
 
 
 def _file_settings(start: Path) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from llmx.grounding import Grounder, ground_chunk
 from llmx.merging import Merger
 from llmx.offload import run_cpu, run_cpu_coroutine
 from llmx.output import safe_text, text_hash
-from llmx.providers.base import Backend, ChunkError, ChunkOutput
+from llmx.providers.base import Backend, ChunkError, ChunkOutput, FatalEndpointError
+from llmx.redaction import redact
 from llmx.tasks import Task, load_task
 from llmx.text.chunking import chunk_text
 from llmx.text.cleaning import clean
@@ -134,10 +135,11 @@ class Pipeline:
             return cached
         try:
             await self._extract_into(doc, result)
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, FatalEndpointError):
+            raise  # FatalEndpointError: no document can succeed; the run stops, unwritten
         except Exception as exc:  # one bad document never ends the run
-            self._fail(result, DocError(type="internal", message=f"{type(exc).__name__}: {exc}"))
+            message = redact(f"{type(exc).__name__}: {exc}")
+            self._fail(result, DocError(type="internal", message=message))
         meta.elapsed_s = round(time.perf_counter() - started, 4)
         if key and result.status == "ok":
             self._cache_result(key, result, loader_warnings=len(doc.warnings))
@@ -287,10 +289,16 @@ class Pipeline:
         pending: set[asyncio.Task[DocResult]] = set()
 
         def finish(done: set[asyncio.Task[DocResult]]) -> None:
+            stop: BaseException | None = None
             for t in done:
+                if t.exception() is not None:  # FatalEndpointError; read each, raise one
+                    stop = stop or t.exception()
+                    continue
                 result = t.result()
                 sink(result)
                 summary.add(result)
+            if stop is not None:
+                raise stop
 
         try:
             for item in items:
@@ -312,6 +320,7 @@ class Pipeline:
         finally:
             for t in pending:
                 t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)  # let their requests end
             summary.mode_notes = list(getattr(self.backend, "mode_notes", []))
             summary.elapsed_s = round(time.perf_counter() - started, 3)
         return summary

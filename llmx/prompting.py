@@ -21,6 +21,20 @@ def _field_docs(task: Task) -> dict[str, dict[str, str]]:
     return docs
 
 
+_SYSTEM: dict[tuple[str, str, str], str] = {}
+
+
+def _system_message(task: Task) -> str:
+    """The system message, rendered once per task (it depends on templates, examples and
+    schema only, which prompt_version and schema_version hash)."""
+    key = (task.name, task.prompt_version, task.schema_version)
+    if key not in _SYSTEM:
+        _SYSTEM[key] = task.system_template.render(
+            field_docs=_field_docs(task), examples=task.examples
+        )
+    return _SYSTEM[key]
+
+
 def render_messages(
     task: Task, chunk: Chunk, *, quantities: list[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -32,7 +46,7 @@ def render_messages(
         quantities: Optional numbered list of the quantity expressions found in the chunk, so
             the model accounts for each and cannot cite a number the source lacks.
     """
-    system = task.system_template.render(field_docs=_field_docs(task), examples=task.examples)
+    system = _system_message(task)
     user = task.user_template.render(
         text=chunk.text, context=chunk.context, quantities=quantities or []
     )

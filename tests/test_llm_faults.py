@@ -1,6 +1,7 @@
 """The LLM client against a real HTTP server with scripted replies and injected faults.
 
-Nothing is mocked below HTTP: the real ``openai`` client, instructor and tenacity run.
+Nothing is mocked below HTTP: llmx's own transport talks to a real server, and instructor
+formats every mode's request and re-ask.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from llmx.api import aextract
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
+from llmx.providers.base import FatalEndpointError
 from llmx.testing import Reply, ScriptedServer
 
 TEXT = (
@@ -245,7 +247,8 @@ async def test_prompt_injection_stays_data(server: ScriptedServer) -> None:
 async def test_api_key_never_leaks(server: ScriptedServer, tmp_path: Path) -> None:
     secret = "sk-test-SECRET-0123456789"
     server.enqueue(Reply.error(401, message="bad key"))
-    [r] = await run(server, api_key=secret, cache=True, cache_dir=tmp_path, mode="tools")
+    with pytest.raises(FatalEndpointError) as caught:  # a rejected key stops the run
+        await run(server, api_key=secret, cache=True, cache_dir=tmp_path, mode="tools")
     server.enqueue(Reply.data(GOOD))
     [ok] = await run(
         server,
@@ -257,8 +260,8 @@ async def test_api_key_never_leaks(server: ScriptedServer, tmp_path: Path) -> No
     )
     sent = {k.lower(): v for k, v in server.headers[0].items()}
     assert sent["authorization"] == f"Bearer {secret}"  # sent where it belongs
-    assert r.error is not None and r.error.type == "auth"
-    for blob in (r.model_dump_json(), ok.model_dump_json()):
+    assert "rejected the API key" in str(caught.value)
+    for blob in (str(caught.value), ok.model_dump_json()):
         assert secret not in blob
     for f in tmp_path.rglob("*"):
         if f.is_file():

@@ -2,9 +2,11 @@
 
 Exit codes: 0 every document done; 1 configuration or usage error; 3 some documents failed or
 could not be read (the rest were written; ``--retry-failed`` redoes the failed ones);
-5 another run holds the output file (one line names its pid, host and start); 6 the output
-cannot be written (read-only place, a folder, disk full: one line says what to do; re-run the
-same command to resume once fixed); 130 interrupted (re-run the same command to resume).
+4 the endpoint cannot serve this run (wrong key, path or model, nothing listening, or the
+circuit breaker opened; one line says what to check; re-run to resume); 5 another run holds the
+output file (one line names its pid, host and start); 6 the output cannot be written
+(read-only place, a folder, disk full: one line says what to do; re-run the same command to
+resume once fixed); 130 interrupted (re-run the same command to resume).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 EXIT_PARTIAL = 3
+EXIT_ENDPOINT = 4
 EXIT_LOCKED = 5
 EXIT_STORAGE = 6
 EXIT_INTERRUPTED = 130
@@ -126,6 +129,7 @@ async def _run(
     from llmx.output import ResultWriter
     from llmx.pipeline import Pipeline
     from llmx.progress import RunProgress
+    from llmx.providers.base import FatalEndpointError
     from llmx.text.loading import load_documents
 
     def notice(message: str) -> None:
@@ -137,6 +141,10 @@ async def _run(
     except BaseException:
         writer.close()
         raise
+    if settings.effective_backend() == "llm":  # said once the run can start, before a request
+        from llmx.providers.transport import describe_endpoint
+
+        notice(describe_endpoint(settings))
     progress = RunProgress(
         err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records)
     )
@@ -158,6 +166,7 @@ async def _run(
         progress.advance(result)
 
     summary = None
+    fatal: FatalEndpointError | None = None
     try:
         with progress:
             summary = await pipeline.run(
@@ -169,6 +178,8 @@ async def _run(
     except asyncio.CancelledError:
         if not interrupted:
             raise
+    except FatalEndpointError as exc:
+        fatal = exc
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
@@ -176,6 +187,14 @@ async def _run(
             writer.close()
         finally:
             await pipeline.aclose()
+    if fatal is not None:
+        done = len(writer.state.done) + len(writer.state.failed)
+        err.print(
+            f"llmx: {fatal} ({done} documents are in {output}; re-run to resume)",
+            highlight=False,
+            markup=False,
+        )
+        return EXIT_ENDPOINT
     if interrupted or summary is None:
         done = len(writer.state.done) + len(writer.state.failed)
         err.print(

@@ -55,6 +55,21 @@ class ChunkError(Exception):
         self.retryable = retryable
         self.usage = usage
         self.attempts = attempts
+        self.leader: object = None  # the task whose requests these were (single-flight)
+
+    def copy_without_usage(self) -> ChunkError:
+        """The same failure for a caller that shared another's request (nothing spent)."""
+        return ChunkError(
+            self.type, str(self), retryable=self.retryable, usage=Usage(), attempts=0,
+            mode=self.mode,
+        )  # fmt: skip
+
+
+class FatalEndpointError(Exception):
+    """Retrying cannot help and no later document can succeed (wrong key, path or model, nothing
+    listening, or the circuit breaker opened): the run stops; its message is one line that
+    names the URL and the setting to check. Nothing about the document is written, so a re-run
+    resumes where this one stopped."""
 
 
 @runtime_checkable

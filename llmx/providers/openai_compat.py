@@ -1,111 +1,88 @@
 """Schema-constrained extraction from any OpenAI-compatible endpoint.
 
-- ``openai.AsyncOpenAI`` speaks HTTP (its own retries off: tenacity owns them).
-- ``instructor`` turns the task's Pydantic model into a request in the chosen mode
-  (tools / json_schema / json / md_json), validates the reply and re-asks with the error.
-- ``tenacity`` retries transport faults -- 429 (honouring Retry-After), 5xx, timeouts, resets --
-  with bounded exponential backoff and jitter, inside the same loop, so usage is summed over
-  every attempt.
-- In ``auto`` mode the first mode a server rejects (a 4xx, or a 5xx that names the
-  response format) is dropped for the rest of the run and the next one tried.
-- Output cut at ``max_tokens`` (finish_reason=length) is reported as truncated, never retried.
+- ``transport.py`` speaks HTTP: one aiohttp pool sized to the concurrency, a total deadline
+  per request (``timeout``), a cap on the reply size.
+- ``structured.py`` holds instructor's request shape per mode (serialised once per task),
+  validates replies in one pass and formats re-asks with instructor.
+- Here: retries of transport faults -- 429 (honouring Retry-After), 5xx, timeouts, resets --
+  with bounded exponential backoff and jitter; re-asks after invalid output; usage summed over
+  every attempt; ``auto`` mode dropping the first mode a server rejects; identical requests in
+  flight sent once; and the run stopped (:class:`FatalEndpointError`) where retrying cannot
+  help: a rejected key (401/403), a wrong path or model (404), nothing listening, or a circuit
+  breaker after a run of chunks that failed for transport reasons with no answer in between.
+- Output cut at ``max_tokens`` is ``truncated``; ``content_filter`` is its own error; neither is
+  retried.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
+import random
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import instructor
-import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryCallState
-from tenacity.wait import wait_random_exponential
+from pydantic import BaseModel, ValidationError
 
 from llmx.cache import ResponseCache, cache_key
 from llmx.config import Settings
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
 from llmx.prompting import render_messages
+from llmx.providers import structured as so
 from llmx.providers.base import ChunkError, ChunkOutput
+from llmx.providers.guard import EndpointGuard
+from llmx.providers.singleflight import SingleFlight
+from llmx.providers.transport import (
+    DeadlineExceeded,
+    HTTPStatusError,
+    ReplyTooLarge,
+    Transport,
+    TransportError,
+    endpoint_base_url,
+    reply_cap,
+)
 from llmx.quantities import find_quantities
+from llmx.redaction import redact
 from llmx.tasks import Task
 
 MODE_ORDER = ("json_schema", "tools", "json", "md_json")
-_INSTRUCTOR_MODES = {
-    "json_schema": instructor.Mode.JSON_SCHEMA,
-    "tools": instructor.Mode.TOOLS,
-    "json": instructor.Mode.JSON,
-    "md_json": instructor.Mode.MD_JSON,
-}
-_THINK = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
 _FORMAT_WORDS = re.compile(r"response_format|json_schema|json_object|tool|grammar|schema", re.I)
 
 
 @dataclass
-class _CallStats:
-    """Per-call accounting, reached from instructor's hooks through a context variable."""
+class _Attempts:
+    """Per-chunk accounting across every HTTP attempt."""
 
     usage: Usage = field(default_factory=Usage)  # usage.requests counts HTTP attempts
     transport_faults: int = 0
     parse_faults: int = 0
 
 
-_STATS: contextvars.ContextVar[_CallStats] = contextvars.ContextVar("llmx_call_stats")
+class _ModeRejected(Exception):
+    """The server refused this mode's request format while ``auto`` mode is still probing."""
+
+    def __init__(self, mode: str, why: str) -> None:
+        super().__init__(why)
+        self.mode = mode
 
 
-def _on_kwargs(*_args: Any, **_kwargs: Any) -> None:
-    stats = _STATS.get(None)
-    if stats is not None:
-        stats.usage.requests += 1
+def _retryable_status(status: int) -> bool:
+    return status in (408, 409, 429) or status >= 500
 
 
-def _on_response(response: Any) -> None:
-    """Count usage of every reply, and strip ``<think>`` blocks before instructor parses."""
-    stats = _STATS.get(None)
-    usage = getattr(response, "usage", None)
-    if stats is not None and usage is not None:
-        stats.usage.add(
-            Usage(
-                prompt_tokens=usage.prompt_tokens or 0,
-                completion_tokens=usage.completion_tokens or 0,
-                total_tokens=usage.total_tokens or 0,
-            )
-        )
-    for choice in getattr(response, "choices", None) or []:
-        message = getattr(choice, "message", None)
-        content = getattr(message, "content", None)
-        if message is not None and isinstance(content, str) and "<think>" in content:
-            message.content = _THINK.sub("", content)
-
-
-def _is_transport_fault(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 409, 429) or exc.status_code >= 500
-    return False
-
-
-def _is_mode_rejection(exc: BaseException) -> bool:
+def _mode_rejection(exc: HTTPStatusError) -> bool:
     """A server saying it does not support the request's output format."""
-    if not isinstance(exc, openai.APIStatusError):
-        return False
-    if exc.status_code in (400, 404, 415, 422, 501):
+    if exc.status in (400, 415, 422, 501):
         return True
-    return exc.status_code == 500 and bool(_FORMAT_WORDS.search(str(exc.message)))
+    return exc.status == 500 and bool(_FORMAT_WORDS.search(exc.message))
 
 
-def _retry_after(exc: BaseException | None) -> float | None:
-    if not isinstance(exc, openai.APIStatusError):
+def _retry_after(exc: BaseException) -> float | None:
+    if not isinstance(exc, HTTPStatusError):
         return None
-    headers = exc.response.headers
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
+        value = exc.headers.get(name)
         if value:
             try:
                 return max(0.0, float(value) * scale)
@@ -114,29 +91,12 @@ def _retry_after(exc: BaseException | None) -> float | None:
     return None
 
 
-def _classify(exc: BaseException) -> tuple[str, bool]:
-    """(error type, worth retrying later with --retry-failed)."""
-    if isinstance(exc, IncompleteOutputException):
-        return "truncated", False
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout", True
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection", True
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return "auth", False
-    if isinstance(exc, openai.RateLimitError):
+def _status_type(status: int) -> tuple[str, bool]:
+    if status == 429:
         return "rate_limited", True
-    if isinstance(exc, openai.APIStatusError):
-        return ("server_error", True) if exc.status_code >= 500 else ("bad_request", False)
-    return "invalid_output", True
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, IncompleteOutputException):
-        return "output truncated at max_tokens (finish_reason=length); raise --max-tokens"
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}: {str(exc.message)[:300]}"
-    return f"{type(exc).__name__}: {str(exc)[:300]}"
+    if status >= 500 or status in (408, 409):
+        return "server_error", True
+    return "bad_request", False
 
 
 class LLMBackend:
@@ -151,69 +111,38 @@ class LLMBackend:
         self.model: str | None = settings.model
         self.max_chunk_chars: int | None = settings.chunk_chars
         self.cache = cache
-        api_key = settings.resolved_api_key() or "not-needed"  # local servers ignore it
-        self._http = openai.AsyncOpenAI(
-            base_url=settings.base_url,
-            api_key=api_key,
-            timeout=settings.timeout,
-            max_retries=0,  # tenacity owns retries
-            http_client=_http_client(settings.concurrency),
+        self._transport = Transport(
+            endpoint_base_url(settings),
+            settings.resolved_api_key(),
+            concurrency=settings.concurrency,
+            deadline=settings.timeout,
+            max_reply_bytes=reply_cap(settings.max_tokens),
         )
+        self.url = self._transport.shown_url.rstrip("/")
         self._wrapped: dict[type[BaseModel], type[BaseModel]] = {}
+        self._templates: dict[tuple[str, str, str], so.RequestTemplate] = {}
         self._modes = list(MODE_ORDER) if settings.mode == "auto" else [settings.mode]
         self._proven: set[str] = set()
-        self._clients: dict[str, Any] = {}
+        self._flights: SingleFlight[ChunkOutput] = SingleFlight()
+        self._guard = EndpointGuard(
+            self.url,
+            key_env=settings.api_key_env,
+            model=self.model,
+            breaker_at=max(3, settings.concurrency),
+        )
         self.mode_notes: list[str] = []
 
-    # -- plumbing ----------------------------------------------------------------------------
-
-    def _client(self, mode: str) -> Any:
-        if mode not in self._clients:
-            client = instructor.from_openai(self._http, mode=_INSTRUCTOR_MODES[mode])
-            client.on("completion:kwargs", _on_kwargs)
-            client.on("completion:response", _on_response)
-            self._clients[mode] = client
-        return self._clients[mode]
-
-    def _retrying(self, stats: _CallStats) -> AsyncRetrying:
-        s = self.settings
-        backoff = wait_random_exponential(multiplier=0.5, max=s.max_backoff)
-
-        def should_retry(state: RetryCallState) -> bool:
-            exc = state.outcome.exception() if state.outcome else None
-            if exc is None or isinstance(exc, IncompleteOutputException):
-                return False
-            if _is_transport_fault(exc):
-                if _is_mode_rejection(exc) and self._probing():
-                    return False  # let extract_chunk fall back to the next mode instead
-                stats.transport_faults += 1
-                return stats.transport_faults <= s.max_retries
-            if isinstance(exc, openai.APIError):
-                return False  # 4xx other than 408/409/429: retrying cannot help
-            stats.parse_faults += 1  # schema-invalid or malformed output: re-ask
-            return stats.parse_faults <= s.validation_retries
-
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if exc is None or not _is_transport_fault(exc):
-                return 0.0  # a re-ask goes out at once
-            hinted = _retry_after(exc)
-            if hinted is not None:
-                return min(hinted, s.max_backoff)
-            return float(backoff(state))
-
-        return AsyncRetrying(retry=should_retry, wait=wait, reraise=True)
+    def current_mode(self) -> str:
+        return self._modes[0]
 
     def _probing(self) -> bool:
         """True while ``auto`` mode has not yet seen the server accept any mode."""
         return self.settings.mode == "auto" and not self._proven
 
-    def current_mode(self) -> str:
-        return self._modes[0]
-
-    # -- the call --------------------------------------------------------------------------
+    # -- one chunk -------------------------------------------------------------------------
 
     async def extract_chunk(self, task: Task, chunk: Chunk, doc: Document) -> ChunkOutput:
+        self._guard.check()
         quantities = None
         if self.settings.show_quantities:
             quantities = list(
@@ -235,104 +164,171 @@ class LLMBackend:
             hit = self.cache.get(key)
             if hit is not None:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
-
-        stats = _CallStats()
-        token = _STATS.set(stats)
-        warnings: list[str] = []
+        # Identical requests in flight at once (a duplicated article) are sent once.
+        flight = (task.name, *(str(m["content"]) for m in messages))
         try:
-            while True:
-                mode = self.current_mode()
-                try:
-                    parsed = await self._call(self._wrap(task), messages, mode, stats)
-                    self._proven.add(mode)
-                    break
-                except Exception as exc:
-                    root = _root_cause(exc)
-                    if _is_mode_rejection(root) and self._probing() and len(self._modes) > 1:
-                        note = f"mode {mode} rejected by the server ({_describe(root)}); using "
-                        if self._modes[0] == mode:  # concurrent chunks may have moved on already
-                            self._modes.pop(0)
-                            self.mode_notes.append(note + self._modes[0])
-                        warnings.append(note + self.current_mode())
-                        continue
-                    type_, retryable = _classify(root)
-                    raise ChunkError(
-                        type_,
-                        _describe(root),
-                        retryable=retryable,
-                        usage=stats.usage,
-                        attempts=stats.usage.requests,
-                        mode=mode,
-                    ) from None
-        finally:
-            _STATS.reset(token)
-
-        records = parsed.model_dump(mode="json")
+            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages))
+        except ChunkError as exc:
+            if exc.leader is not asyncio.current_task():  # another caller's request failed:
+                raise exc.copy_without_usage() from None  # its usage is counted there
+            raise
+        if not sent:  # another caller's request: no usage of its own
+            return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
-            self.cache.put(key, {"records": records, "mode": mode}, model=self.model)
-        return ChunkOutput(
-            records=records,
-            usage=stats.usage,
-            attempts=stats.usage.requests,
-            mode=mode,
-            warnings=warnings,
-        )
+            self.cache.put(key, {"records": out.records, "mode": out.mode}, model=self.model)
+        return out
 
-    def _wrap(self, task: Task) -> type[BaseModel]:
-        """The response model wrapped for instructor once per task (it would per call)."""
-        model = task.response_model
-        if model not in self._wrapped:
-            wrapped = instructor.openai_schema(model)
-            # instructor regenerates the JSON schema on every request (a quarter of llmx's CPU
-            # per request in bench/); the wrapped class is ours, so answer from a cache.
-            schema = wrapped.model_json_schema()
-            original = wrapped.model_json_schema
+    async def _extract(self, task: Task, messages: list[dict[str, Any]]) -> ChunkOutput:
+        attempts = _Attempts()
+        warnings: list[str] = []
+        while True:
+            mode = self.current_mode()
+            try:
+                parsed = await self._request(task, messages, mode, attempts)
+            except _ModeRejected as rejected:
+                note = f"mode {mode} rejected by the server ({rejected}); using "
+                if self._modes[0] == mode:  # concurrent chunks may have moved on already
+                    self._modes.pop(0)
+                    self.mode_notes.append(note + self._modes[0])
+                warnings.append(note + self.current_mode())
+                continue
+            except ChunkError as exc:
+                exc.usage, exc.attempts, exc.mode = attempts.usage, attempts.usage.requests, mode
+                exc.leader = asyncio.current_task()
+                self._guard.on_chunk_lost(exc.type, str(exc))
+                raise
+            finally:
+                self._guard.release()  # whatever became of the first request, the rest may go
+            self._proven.add(mode)
+            return ChunkOutput(
+                records=parsed.model_dump(mode="json"),
+                usage=attempts.usage,
+                attempts=attempts.usage.requests,
+                mode=mode,
+                warnings=warnings,
+            )
 
-            def model_json_schema(*args: Any, **kwargs: Any) -> dict[str, Any]:
-                return schema if not (args or kwargs) else original(*args, **kwargs)
+    def _template(
+        self, task: Task, mode: str, messages: list[dict[str, Any]]
+    ) -> so.RequestTemplate:
+        head = messages[:-1]
+        key = (mode, task.name, "".join(str(m["content"]) for m in head))
+        template = self._templates.get(key)
+        if template is None:
+            model = task.response_model
+            if model not in self._wrapped:
+                self._wrapped[model] = so.wrap_model(model)
+            template = so.RequestTemplate(
+                self._wrapped[model],
+                mode,
+                head,
+                model=self.model,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+            )
+            self._templates[key] = template
+        return template
 
-            wrapped.model_json_schema = model_json_schema  # type: ignore[method-assign]
-            self._wrapped[model] = wrapped
-        return self._wrapped[model]
-
-    async def _call(
-        self, model: type[BaseModel], messages: list[dict[str, Any]], mode: str, stats: _CallStats
+    async def _request(
+        self, task: Task, messages: list[dict[str, Any]], mode: str, attempts: _Attempts
     ) -> BaseModel:
-        client = self._client(mode)
-        parsed, _completion = await client.chat.completions.create_with_completion(
-            model=self.model,
-            messages=messages,
-            response_model=model,
-            max_retries=self._retrying(stats),
-            temperature=self.settings.temperature,
-            max_tokens=self.settings.max_tokens,
+        """One chunk in one mode: send, retry transport faults, re-ask invalid output."""
+        template = self._template(task, mode, messages)
+        user = str(messages[-1]["content"])
+        body = template.body(user)
+        kwargs: dict[str, Any] | None = None  # built only when a re-ask changes the request
+        s = self.settings
+        while True:
+            await self._guard.admit()
+            attempts.usage.requests += 1
+            try:
+                raw = await self._transport.post(body)
+            except (TransportError, HTTPStatusError) as exc:
+                self._guard.on_fault(exc)
+                if self._rejects_mode(exc):
+                    raise _ModeRejected(mode, str(exc)) from None  # gate stays: next mode
+                self._guard.release()
+                retryable = not isinstance(exc, HTTPStatusError) or _retryable_status(exc.status)
+                if retryable and attempts.transport_faults < s.max_retries:
+                    attempts.transport_faults += 1
+                    await asyncio.sleep(self._wait(exc, attempts.transport_faults))
+                    continue
+                raise self._error(exc) from None
+            except ReplyTooLarge as exc:
+                self._guard.on_answer()
+                raise ChunkError(
+                    "response_too_large", str(exc), retryable=False, usage=attempts.usage,
+                    attempts=attempts.usage.requests,
+                ) from None  # fmt: skip
+            self._guard.on_answer()
+            self._guard.release()
+            reply: so.Reply | None = None
+            try:
+                reply = so.decode(raw)
+                usage = attempts.usage
+                usage.prompt_tokens += reply.usage[0]
+                usage.completion_tokens += reply.usage[1]
+                usage.total_tokens += reply.usage[2]
+                return so.parse(reply, template)
+            except so.Truncated:
+                raise self._chunk_error(
+                    "truncated",
+                    "output truncated at max_tokens (finish_reason=length); raise --max-tokens",
+                    attempts,
+                ) from None
+            except so.ContentFiltered:
+                raise self._chunk_error(
+                    "content_filter",
+                    "the provider withheld the output (finish_reason=content_filter)",
+                    attempts,
+                ) from None
+            except (so.InvalidOutput, ValidationError, ValueError) as exc:
+                if attempts.parse_faults >= s.validation_retries:
+                    message = f"{type(exc).__name__}: {str(exc)[:300]}"
+                    raise self._chunk_error("invalid_output", message, attempts, True) from None
+                attempts.parse_faults += 1
+                if reply is None:
+                    continue  # a garbled envelope: nothing to quote back, ask again
+                base = kwargs if kwargs is not None else template.kwargs_for(user)
+                asked = so.reask(base, template, reply, exc)
+                if asked is not None:
+                    kwargs, body = asked, so.encode(asked)
+
+    def _rejects_mode(self, exc: Exception) -> bool:
+        """While ``auto`` probes, a server refusing the output format: try the next mode."""
+        return (
+            isinstance(exc, HTTPStatusError)
+            and _mode_rejection(exc)
+            and self._probing()
+            and len(self._modes) > 1
         )
-        return parsed
+
+    def _wait(self, exc: BaseException, faults: int) -> float:
+        cap = self.settings.max_backoff
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            return min(hinted, cap)
+        return random.uniform(0, min(cap, 0.5 * 2**faults))  # full jitter
+
+    # -- errors ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _chunk_error(
+        type_: str, message: str, attempts: _Attempts, retryable: bool = False
+    ) -> ChunkError:
+        return ChunkError(
+            type_, redact(message), retryable=retryable, usage=attempts.usage,
+            attempts=attempts.usage.requests,
+        )  # fmt: skip
+
+    def _error(self, exc: TransportError | HTTPStatusError) -> ChunkError:
+        if isinstance(exc, HTTPStatusError):
+            type_, retryable = _status_type(exc.status)
+        elif isinstance(exc, DeadlineExceeded):
+            type_, retryable = "timeout", True
+        else:
+            type_, retryable = "connection", True
+        return ChunkError(type_, redact(str(exc)), retryable=retryable, usage=Usage(), attempts=0)
 
     async def aclose(self) -> None:
-        await self._http.close()
-
-
-def _http_client(concurrency: int) -> Any:
-    """openai's own HTTP client with a keep-alive pool as large as the concurrency.
-
-    The default keeps 100 idle connections, so at concurrency 128 connections are reopened
-    continually. The limits class is whatever HTTP library this openai release is built on.
-    """
-    from openai._base_client import DEFAULT_CONNECTION_LIMITS
-
-    limits = type(DEFAULT_CONNECTION_LIMITS)(
-        max_connections=max(concurrency + 8, 100),
-        max_keepalive_connections=concurrency + 8,
-        keepalive_expiry=30.0,
-    )
-    return openai.DefaultAsyncHttpxClient(limits=limits)
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    """Unwrap instructor's retry wrapper to the error that ended the attempts."""
-    while isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
-        exc = exc.__cause__
-    if isinstance(exc, asyncio.CancelledError):
-        raise exc
-    return exc
+        await self._transport.aclose()

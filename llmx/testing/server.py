@@ -33,7 +33,7 @@ Responder = Callable[[dict[str, Any]], "Reply"]
 class Reply:
     """One scripted reply. Build with the class methods."""
 
-    kind: str  # data | text | status | reset | empty_choices | truncated
+    kind: str  # data | text | status | reset | empty_choices | truncated | trickle | huge
     payload: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -72,6 +72,28 @@ class Reply:
         """Half of the JSON, with finish_reason=length, as when max_tokens cuts the output."""
         return cls("truncated", obj, finish_reason="length")
 
+    @classmethod
+    def filtered(cls) -> Reply:
+        """No content, ``finish_reason: content_filter`` (the provider's moderation refused)."""
+        return cls("text", "", finish_reason="content_filter")
+
+    @classmethod
+    def trickle(cls, *, every: float = 2.0, size: int = 10_000) -> Reply:
+        """Headers at once, then one body byte every ``every`` seconds (a per-read timeout
+        never fires; only a total deadline ends it)."""
+        return cls("trickle", size, delay=every)
+
+    @classmethod
+    def huge(cls, size: int, *, declared: bool = True) -> Reply:
+        """A well-formed completion of about ``size`` bytes (an endless or hostile reply);
+        ``declared=False`` sends no Content-Length (the body ends when the connection closes)."""
+        return cls("huge", size, headers={} if declared else {"Connection": "close"})
+
+    @classmethod
+    def echo_auth(cls, status: int) -> Reply:
+        """An error whose body quotes the request's Authorization header (as some proxies do)."""
+        return cls("echo_auth", status=status)
+
     def after(self, seconds: float) -> Reply:
         """The same reply, sent ``seconds`` later (to outlast a client timeout)."""
         self.delay = seconds
@@ -87,6 +109,14 @@ def request_text(request: dict[str, Any]) -> str:
     """The article text of a llmx request (the user message after 【新闻正文】)."""
     user = next((m["content"] for m in request["messages"] if m["role"] == "user"), "")
     return str(user).split("【新闻正文】", 1)[-1].strip()
+
+
+def unused_base_url() -> str:
+    """A loopback URL with nothing listening (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
 
 
 def request_mode(request: dict[str, Any]) -> str:
@@ -120,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         owner = self.server.owner
         owner._record(body, dict(self.headers))
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.split("?")[0].rstrip("/") != "/v1/chat/completions":
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return
         mode = request_mode(body)
@@ -128,8 +158,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": {"message": f"response_format/{mode} not supported"}})
             return
         reply = owner._next_reply(body)
+        if reply.kind == "trickle":
+            self._trickle(int(reply.payload), reply.delay)
+            return
         if reply.delay or owner.latency:
             time.sleep(reply.delay + owner.latency)
+        if reply.kind == "echo_auth":
+            auth = self.headers.get("Authorization", "")
+            self._send(reply.status, {"error": {"message": f"invalid credentials: {auth}"}})
+            return
+        if reply.kind == "huge":
+            self._send_huge(int(reply.payload), declared=not reply.headers)
+            return
         if reply.kind == "reset":
             # SO_LINGER 0 makes close() send RST: a connection reset as the client sees it.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -144,6 +184,45 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._send(200, _completion(body, reply, mode))
+
+    def _trickle(self, size: int, every: float) -> None:
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.flush()
+            for _ in range(size):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(every)
+        except OSError:
+            pass  # the client gave up, as it should
+        self.close_connection = True
+
+    def _send_huge(self, size: int, *, declared: bool) -> None:
+        """Stream a completion whose content is ``size`` bytes of padding, in 64 KiB writes."""
+        head = b'{"id":"x","object":"chat.completion","choices":[{"index":0,"finish_reason":"stop",'
+        head += b'"message":{"role":"assistant","content":"'
+        tail = b'"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if declared:
+                self.send_header("Content-Length", str(len(head) + size + len(tail)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(head)
+            block = b"x" * 65536
+            left = size
+            while left > 0:
+                self.wfile.write(block[: min(left, len(block))])
+                left -= len(block)
+            self.wfile.write(tail)
+        except OSError:
+            self.close_connection = True  # the client stopped reading, as it should
 
     def _send(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
