@@ -37,7 +37,7 @@ def seed_sentences(seeds_dir: Path = SEEDS) -> list[str]:
                 continue
             if not _HAN.match(sentence[0]) and sentence[0] not in "“「0123456789":
                 continue  # a fragment cut mid-sentence by a line break
-            if any(q.is_metric for q in find_quantities(sentence)):
+            if any(q.is_reported_amount for q in find_quantities(sentence)):
                 out.append(sentence)
     return list(dict.fromkeys(out))  # the repeated article would otherwise weigh double
 
@@ -76,7 +76,7 @@ def grounding_responder(request: dict[str, Any]) -> Reply:
     text = request_text(request)
     metrics: list[dict[str, Any]] = []
     for q in find_quantities(text):
-        if not q.is_metric or len(metrics) == 2:
+        if not q.is_reported_amount or len(metrics) == 2:
             continue
         clause = next(
             (m.group() for m in _CLAUSE.finditer(text) if m.start() <= q.start < m.end()), q.text

@@ -19,8 +19,8 @@ Value convention:
   ``unit_canonical``: people 名/人/位 -> 人; 人次 stays 人次 (never the same as people); counts keep
   their (simplified) classifier; money -> 元; area -> 亩 (公顷 x15, 平方米 x0.0015); distance ->
   公里; weight -> 公斤; durations keep 年/月/周/天/小时 (no conversion between them).
-- ``kind`` says what sort of quantity it is; :data:`METRIC_KINDS` are the ones that can be a
-  programme metric (durations, distances and ages cannot).
+- ``kind`` says what sort of quantity it is; :data:`REPORTED_KINDS` are the ones that can be a
+  reported amount (people, money, counts, area, rates; durations, distances and ages are not).
 - ``十几`` -> range 11..19, ``几十`` -> range 20..90 (a leading 几 is 2..9, a trailing one 1..9),
   ``二三十`` -> range 20..30, ``一两个`` -> range 1..2.
 
@@ -57,9 +57,9 @@ QuantityKind = Literal[
     "duration",
     "age",
 ]
-"""What a quantity measures. Only :data:`METRIC_KINDS` can be programme metrics."""
+"""What a quantity measures. Only :data:`REPORTED_KINDS` are reported amounts."""
 
-METRIC_KINDS: frozenset[str] = frozenset(
+REPORTED_KINDS: frozenset[str] = frozenset(
     {"people", "person_times", "count", "area", "money", "rate", "weight"}
 )
 
@@ -98,9 +98,9 @@ class Quantity:
     unit_simplified: str | None = None
 
     @property
-    def is_metric(self) -> bool:
-        """True when the kind can be a programme metric (not a duration, distance or age)."""
-        return self.kind in METRIC_KINDS
+    def is_reported_amount(self) -> bool:
+        """True for a reported amount (people, money, counts...; not a duration, distance, age)."""
+        return self.kind in REPORTED_KINDS
 
 
 # unit (simplified) -> (kind, canonical unit, factor to the canonical unit)
@@ -324,10 +324,10 @@ def _parse_chinese(s: str) -> tuple[float, float | None] | None:
 
 
 def find_quantities(text: str) -> list[Quantity]:
-    """Every metric-like quantity in ``text``, in order, non-overlapping.
+    """Every quantity in ``text``, in order, non-overlapping.
 
     Each quantity carries a unit; durations, distances and ages are found too but flagged by
-    ``kind`` (see :attr:`Quantity.is_metric`).
+    ``kind`` (see :attr:`Quantity.is_reported_amount`).
     """
     norm = _simplified(text)
     found: list[Quantity] = []

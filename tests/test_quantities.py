@@ -99,7 +99,7 @@ def test_units_and_kinds() -> None:
     people, times = parse_quantity("30名"), parse_quantity("30人次")
     assert people is not None and times is not None
     assert people.unit_canonical == "人" and times.unit_canonical == "人次"
-    assert people.is_metric and times.is_metric
+    assert people.is_reported_amount and times.is_reported_amount
     area = parse_quantity("2公顷")
     assert area is not None and (area.kind, area.unit_canonical, area.canonical_value) == (
         "area",
@@ -116,7 +116,7 @@ def test_units_and_kinds() -> None:
         assert q is not None and q.kind == kind and q.text == text
     for text in ["4天", "3公里", "50岁"]:
         q = parse_quantity(text)
-        assert q is not None and not q.is_metric
+        assert q is not None and not q.is_reported_amount
 
 
 def test_parse_quantity_bare_numbers_and_articles() -> None:
@@ -152,7 +152,7 @@ def test_more_negatives() -> None:
         "3D打印",
         "B2-20240091",
     ]:
-        found = [q for q in find_quantities(text) if q.is_metric]
+        found = [q for q in find_quantities(text) if q.is_reported_amount]
         assert found == [], f"{text!r} gave {[q.text for q in found]}"
     assert [q.qualifier for q in find_quantities("近10天")] == ["nearly"]
 

@@ -146,7 +146,7 @@ class LLMBackend:
         quantities = None
         if self.settings.show_quantities:
             quantities = list(
-                dict.fromkeys(q.text for q in find_quantities(chunk.text) if q.is_metric)
+                dict.fromkeys(q.text for q in find_quantities(chunk.text) if q.is_reported_amount)
             )
         messages = render_messages(task, chunk, quantities=quantities)
         key = ""

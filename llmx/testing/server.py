@@ -101,8 +101,8 @@ class Reply:
 
 
 def empty_extraction(_request: dict[str, Any]) -> Reply:
-    """Default responder: a schema-valid reply with no records."""
-    return Reply.data({"programmes": [], "metrics": []})
+    """Default responder: an empty object (every record list of a task defaults to empty)."""
+    return Reply.data({})
 
 
 def request_text(request: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ plain Chinese text they do not work (NOTES.md). This module labels whole lines i
 from their length, punctuation and cue words, plus a few page-level rules (the header above
 a breadcrumb, slogans repeated at the top, "related reading" lists, short leftovers in the
 footer). It errs towards keeping: a nav line left in costs a little; a lost sentence with a
-number in it costs a metric.
+number in it costs a record.
 
 Lines are matched in their simplified, half-width view, so ``責任編輯：`` and ``责任编辑:``
 are the same cue.

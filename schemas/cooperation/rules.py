@@ -139,7 +139,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
-        if not q.is_metric:
+        if not q.is_reported_amount:
             continue
         sent = sentences[bisect_right(starts, q.start) - 1]
         clause_start, clause_end = _clause(norm, q.start, q.end, sent)
