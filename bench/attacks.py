@@ -35,9 +35,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import llmx as llmx_package
 from llmx.testing import Reply, ScriptedServer, request_text
 
-REPO = Path(__file__).resolve().parent.parent
+# The checkout of the llmx being attacked (its seeds, evals and schemas), not this file's.
+REPO = Path(llmx_package.__file__).resolve().parent.parent
 KEY = "sk-attack-SECRET-4242"
 LIMIT = 60.0
 
@@ -140,6 +142,18 @@ def numbers(request: dict[str, Any]) -> Reply:
         for m in re.finditer(r"(\d+)人次", text)
     ]  # fmt: skip
     return Reply.data({"programmes": [], "metrics": metrics})
+
+
+def slower(request: dict[str, Any]) -> Reply:
+    reply = numbers(request)
+    reply.delay = 0.6
+    return reply
+
+
+def wait_lines(out: Path, n: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline and not (out.exists() and out.read_bytes().count(b"\n") >= n):
+        time.sleep(0.05)
 
 
 def slow(request: dict[str, Any]) -> Reply:
@@ -391,19 +405,21 @@ def _retry_during(tmp: Path) -> Row:
         "meta": {"backend": "llm", "task": "cooperation"}, "programmes": [], "metrics": [],
     }  # fmt: skip
     out.write_text(json.dumps(failed) + "\n", encoding="utf-8")
-    with ScriptedServer(slow) as server:
+    with ScriptedServer(slower) as server:
         args = (folder, out, server.base_url, tmp, "--concurrency", "1")
-        results: list[Run] = []
-        first = threading.Thread(target=lambda: results.append(extract(*args)))
+        first = threading.Thread(target=lambda: extract(*args))
         first.start()
-        time.sleep(2.5)
-        retry = extract(*args, "--retry-failed")
+        wait_lines(out, 3)
+        # The retry run redoes just the failed document, while the first run still appends.
+        only = (folder / "doc000.txt", *args[1:])
+        retry = extract(*only, "--retry-failed")
         first.join()
-        missing, doubled = count(out, texts)  # doc000 is still failed: 1 expected missing
-        dropped = missing - 1  # lines of the first run that the retry run's rewrite lost
-        extract(*args, "--retry-failed")  # afterwards, alone: doc000 and any dropped are redone
+        # Lines the first run wrote that the retry run's rewrite lost (doc000 is not counted).
+        others = {k: v for k, v in texts.items() if not k.endswith("doc000.txt")}
+        dropped, doubled = count(out, others)
+        extract(*args, "--retry-failed")  # afterwards, alone: doc000 and the dropped redone
     healed, _ = count(out, texts)
-    what = f"retry run: {rc_text(retry)}; {healed} missing after a later --retry-failed"
+    what = f"retry run: {rc_text(retry)}; {healed} missing after a later --retry-failed alone"
     return "", verdict(dropped == 0 and doubled == 0, what), str(dropped), str(doubled)
 
 

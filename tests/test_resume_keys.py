@@ -99,15 +99,25 @@ def test_file_name_with_invalid_utf8_bytes_does_not_crash_and_resumes(tmp_path: 
     assert len(lines_of(out)) == 2
 
 
+def _half(line: bytes) -> bytes:
+    return line[: len(line) // 2]
+
+
+def _mid_character(line: bytes) -> bytes:  # cut inside a 3-byte UTF-8 character
+    lead = next(i for i in range(len(line) // 2, len(line)) if line[i] >= 0xE0)
+    return line[: lead + 1]
+
+
+@pytest.mark.parametrize("cut", [_half, _mid_character])
 def test_corrupt_middle_line_is_set_aside_and_redone_then_eval_reads_the_file(
-    tmp_path: Path,
+    tmp_path: Path, cut
 ) -> None:
     out = tmp_path / "out.jsonl"
     assert offline(SEEDS, out=out, cwd=tmp_path)[0] == 0
     raw = out.read_bytes().splitlines(keepends=True)
     assert len(raw) == 5
     victim = json.loads(raw[2])["doc_id"]
-    raw[2] = raw[2][: len(raw[2]) // 2] + b"\n"  # a line cut in half, in the middle of the file
+    raw[2] = cut(raw[2]) + b"\n"  # a line cut short, in the middle of the file
     out.write_bytes(b"".join(raw))
     code, err = offline(SEEDS, out=out, cwd=tmp_path)
     assert code == 0, err
