@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 from llmx.core.documents import Chunk, CleanedText
 from llmx.quantities import UNITS, Quantity, find_quantities, parse_quantity
 from llmx.tasks import RecordSpec, Task
+from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching, to_simplified
 from llmx.text.sentences import span_between
 
@@ -76,9 +77,14 @@ class Grounder:
         # restrict the normalised view to [lo, hi)
         vlo = bisect_left(idx, lo)
         vhi = bisect_left(idx, hi)
-        vpos = self._view.text.find(probe, vlo, vhi)
-        if vpos >= 0:
-            return idx[vpos], idx[vpos + len(probe) - 1] + 1, "normalized"
+        # A quote copied from the page as given keeps pinyin glued after characters
+        # (協(xié)作) that cleaning removed from the text: try it without them too.
+        bare = _View.of(GLUED_LATIN.sub("", needle)).text
+        for candidate in dict.fromkeys((probe, bare)):
+            vpos = self._view.text.find(candidate, vlo, vhi) if candidate else -1
+            if vpos >= 0:
+                return idx[vpos], idx[vpos + len(candidate) - 1] + 1, "normalized"
+        probe = bare or probe
         if fuzzy and len(probe) >= 8 and vhi > vlo:
             window = self._view.text[vlo:vhi]
             hit = fuzz.partial_ratio_alignment(probe, window, score_cutoff=FUZZY_MIN_SCORE)

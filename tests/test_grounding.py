@@ -111,3 +111,26 @@ def test_merging_renumbers_chunk_ids_and_rewrites_links() -> None:
     assert out["programmes"][0]["donors"] == ["广州", "黔南"]
     assert [m["programme"] for m in out["metrics"]] == ["P1", "P2", "P1", None]
     assert any("P9" in w for w in merger.warnings)
+
+
+def test_a_quote_with_glued_pinyin_grounds_in_the_cleaned_text() -> None:
+    """The page as given has 協(xié)作; cleaning removed the reading; a quote copied from the
+    page (reading included) is still found, and the stored quote is the page's own slice."""
+    from llmx.core.documents import Chunk
+    from llmx.grounding import Grounder
+    from llmx.tasks import load_task
+    from llmx.text.cleaning import clean
+
+    text = "推進(jìn)南京西寧合作向多層次邁進(jìn)，西寧市邀請南京市10名醫(yī)療專家開展幫扶。"
+    cleaned = clean(text)
+    assert "(jìn)" not in cleaned.text
+    spec = load_task("cooperation").records["metrics"]
+    record = {
+        "subject": "醫療專家", "value": 10, "unit": "名", "qualifier": "exact",
+        "value_text": "10名", "evidence": "西寧市邀請南京市10名醫(yī)療專家開展幫扶",
+    }  # fmt: skip
+    grounder = Grounder(cleaned, text)
+    rec, why = grounder.ground(record, spec, Chunk(0, cleaned.text, 0))
+    assert why is None and rec is not None
+    s, e = rec["evidence_span"]
+    assert text[s:e] == "西寧市邀請南京市10名醫(yī)療專家開展幫扶"

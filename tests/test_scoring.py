@@ -370,3 +370,11 @@ def test_grounding_ignores_pinyin_glued_into_the_source() -> None:
     assert (
         score_document("d", {}, {"programmes": [wrong]}, text).grounding["programmes"].rate == 0.0
     )
+
+
+def test_names_sliced_with_glued_pinyin_compare_equal_to_clean_ones() -> None:
+    from llmx.evaluation.comparators import same_text
+
+    assert norm.label("專題調(diào)研") == norm.label("專題調研")
+    assert same_text("8名專業(yè)技術(shù)人員", "8名專業技術人員")
+    assert set_similarity(["南京結(jié)對區"], ["南京結對區"]) == 1.0

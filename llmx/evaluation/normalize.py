@@ -43,8 +43,9 @@ def loose(value: Any) -> str:
 
 @lru_cache(maxsize=65536)
 def label(value: Any) -> str:
-    """Normalise a short field (subject, name, donor): :func:`text` without punctuation."""
-    return _PUNCT.sub("", text(value))
+    """Normalise a short field (subject, name, donor): :func:`loose` (so a name sliced from the
+    page with glued pinyin, 專題調(diào)研, reads as the clean 專題調研) without punctuation."""
+    return _PUNCT.sub("", loose(value))
 
 
 def label_set(values: Iterable[Any] | None) -> frozenset[str]:
