@@ -34,6 +34,15 @@ from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching
 from llmx.text.sentences import span_between, split_sentences
 
+from .pairing import (
+    Mention,
+    Pairing,
+    find_mentions,
+    find_pairings,
+    initiative_parent,
+    resolve_pronouns,
+)
+
 
 def _words(spaced: str) -> tuple[str, ...]:
     return tuple(spaced.split())
@@ -61,17 +70,14 @@ _NOT_METRIC_SUBJECTS = frozenset(
     {"方面", "关键时间节点", "时间节点", "层面", "维度", "环节", "步骤"}
 )
 
-# Programme cues, strongest first; a sentence needs one of these and a place.
-_PROGRAMME_CUE = re.compile(
-    r"人才支援帮扶合作计划|东西部劳务协作|东西部协作|对口帮扶|结对帮扶|对口支援|对口协作|"
-    r"“?组团式”?帮扶|智力帮扶|劳务协作|产业协作|人才协作|医疗帮扶|教育帮扶|科技帮扶|"
-    r"[\u4e00-\u9fff]{0,12}合作区|合作框架协议|结对关系|帮扶活动|挂职锻炼|跟岗锻炼|"
-    r"赴[^，,。；;]{1,20}?帮扶"
+# Initiative cues (an action under a partnership), strongest first; a sentence needs one and a
+# place. Relation words that state a pairing are pairing.py's.
+_INITIATIVE_CUE = re.compile(
+    r"东西部劳务协作|“?组团式”?帮扶|智力帮扶|劳务协作|产业协作|医疗帮扶|教育帮扶|科技帮扶|"
+    r"[\u4e00-\u9fff]{0,12}合作区|帮扶活动|挂职锻炼|跟岗锻炼|赴[^，,。；;]{1,20}?帮扶"
 )
-# Cues that name a standing pairing (a partnership); every other cue names an initiative.
-_PAIRING_CUE = re.compile(
-    r"人才支援帮扶合作计划|东西部协作|对口帮扶|结对帮扶|对口支援|对口协作|人才协作|合作框架协议|结对关系"
-)
+# Plans with nothing done yet are no initiative (I2): a cue after one of these is skipped.
+_PLANNED = re.compile(r"计划|将|拟|谋划|探索")
 # Planned figures: a metric in a sentence with one of these is a target.
 _TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟")
 _NAME_TAIL = re.compile(r"(?:活动|工作|项目|计划|行动|品牌|机制)")
@@ -81,21 +87,6 @@ _DIRECTION = re.compile(
 _DATE = re.compile(
     r"(?<!\d)(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|今年\d{1,2}月(?:\d{1,2}日)?|"
     r"\d{1,2}月\d{1,2}日)(?P<since>以来|起|开始)?"
-)
-
-_PLACE_SUFFIX = re.compile(r"[省市州县区]")
-_PLACE_STEM_STOP = set("与和在赴到对向的了将由从及等为该是我各全本两同之以于把被给让其此每自个共")
-_PLACE_STEM_STOP |= set("零〇一二两三四五六七八九十百千万年月日近最扶援助赴往派请接名位人")
-_PLACE_BOUNDARY_WORDS = _words(
-    "邀请 选派 组织 帮扶 协作 开展 接收 对口 结对 推进 联合 前往 来到 走进 深入 聘请 支援 援助 "
-    "携手 助力 服务 位于 地处 落户 共建 以及 同时 此外 其中 包括 率先 积极 主动 调研 考察 参观 "
-    "贫困 重点 国家 深度 确立 举行 召开 签订 打造 推动 加快 对接 解决 稳定 发布 实现"
-)
-_PLACE_BOUNDARY = re.compile("|".join(_PLACE_BOUNDARY_WORDS))
-_NOT_PLACES = _words(
-    "大湾区 合作区 试验区 核心区 示范区 开发区 主城区 城区 园区 景区 社区 片区 辖区 校区 山区 "
-    "灾区 牧区 林区 矿区 市区 县区 城市 都市 超市 门市 集市 街区 功能区 湾区 地区 老区 新城区 "
-    "保护区 名胜区 起源区 创伤区 办公区 服务区"
 )
 
 _DOMAIN_CUES: tuple[tuple[str, str], ...] = (
@@ -134,8 +125,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     norm = normalize_for_matching(text)
     sentences = _split_sentences(norm)
     starts = [s.start for s in sentences]
-    places = _find_places(norm)
-    programmes = _find_programmes(text, norm, sentences, places)
+    programmes = _find_programmes(text, norm, sentences)
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
@@ -262,83 +252,91 @@ def _subject(
     return norm[max(clause_start, q.start - 8) : q.start].strip()
 
 
-# --- places and programmes -------------------------------------------------------------------
+# --- programmes ------------------------------------------------------------------------------
 
 
-def _find_places(norm: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of place-like tokens (X省/市/州/县/区 and their stems), in order."""
-    spans: list[tuple[int, int]] = []
-    for m in _PLACE_SUFFIX.finditer(norm):
-        end = m.end()
-        if end < len(norm) and norm[end] in "级长内外域场委情政省市县区":
-            continue  # 区域, 市场 ...; and 广州市: the last suffix makes the token
-        # Most county and city names have two characters (册亨县, 南京市); prefectures may
-        # have three (黔西南州). Longer stems mostly swallow a verb (挖掘贞丰县).
-        limit = 3 if m.group() == "州" else 2
-        a = m.start()
-        while a > 0 and m.start() - a < limit:
-            ch = norm[a - 1]
-            if not ("\u4e00" <= ch <= "\u9fff") or ch in _PLACE_STEM_STOP:
-                break
-            if ch in "省市州县区" and m.start() - a >= 2:
-                break  # 贵州省册亨县 -> 册亨县, but 广州市 keeps its 州
-            a -= 1
-        stem = norm[a : m.start()]
-        cuts = list(_PLACE_BOUNDARY.finditer(stem))
-        if cuts:  # 邀请南京 -> 南京
-            a += cuts[-1].end()
-            stem = norm[a : m.start()]
-        token = norm[a:end]
-        if len(stem) < 2 or token.endswith(_NOT_PLACES):
-            continue
-        if stem[-1] in "城地山老委省市县区":
-            continue
-        if spans and spans[-1][1] > a:
-            continue
-        spans.append((a, end))
-    # Stems of the places found (广州市 -> 广州) are place names too wherever they appear.
-    stems = {norm[a : b - 1] for a, b in spans if b - a >= 3}
-    if stems:
-        pattern = re.compile("|".join(sorted(map(re.escape, stems), key=len, reverse=True)))
-        covered = {i for a, b in spans for i in range(a, b)}
-        for m in pattern.finditer(norm):
-            if m.start() in covered:
-                continue
-            spans.append((m.start(), m.end()))
-        spans.sort()
-    return spans
+def _find_programmes(text: str, norm: str, sentences: list[_Sentence]) -> list[_Programme]:
+    """Partnerships (``pairing.py``) and initiatives, in reading order, ids P1.. in that order."""
+    mentions = find_mentions(text, norm)
+    spans = [(s.start, s.end) for s in sentences[1:]]
+    pairings = find_pairings(text, norm, spans, mentions)
+    paragraph_of = {s.start: s.paragraph for s in sentences[1:]}
+    found: list[tuple[_Programme, list[Mention], list[Mention]]] = []
+    for pairing in pairings:
+        prog = _Programme(_partnership_record(text, norm, pairing))
+        prog.mentions = [(pos, paragraph_of[pairing.sentence[0]]) for pos in pairing.mentions]
+        found.append((prog, pairing.donors, pairing.recipients))
+    found += _find_initiatives(text, norm, sentences, mentions, pairings)
+    order = sorted(range(len(found)), key=lambda i: found[i][0].mentions[0][0])
+    ids = {i: f"P{rank + 1}" for rank, i in enumerate(order)}
+    for i, pairing in enumerate(pairings):
+        found[i][0].record["parent"] = None if pairing.parent is None else ids[pairing.parent]
+    for i in range(len(pairings), len(found)):
+        prog, donors, recipients = found[i]
+        parent = initiative_parent(pairings, donors, recipients)
+        if parent is not None:
+            prog.record["parent"] = ids[parent]
+            if not donors:  # a donor named only earlier is carried over (I3)
+                prog.record["donors"] = [m.written for m in pairings[parent].donors]
+    out = [found[i][0] for i in order]
+    for i in order:
+        found[i][0].record["id"] = ids[i]
+    return out
 
 
-def _find_programmes(
-    text: str, norm: str, sentences: list[_Sentence], places: list[tuple[int, int]]
-) -> list[_Programme]:
-    found: list[_Programme] = []
-    by_name: dict[str, _Programme] = {}
-    place_starts = [a for a, _ in places]
+def _partnership_record(text: str, norm: str, pairing: Pairing) -> dict[str, Any]:
+    s_start, s_end = pairing.sentence
+    record: dict[str, Any] = {
+        "id": "",
+        "kind": "partnership",
+        "name": text[pairing.cue[0] : pairing.cue[1]],
+        "donors": [m.written for m in pairing.donors],
+        "recipients": [m.written for m in pairing.recipients],
+        "parent": None,
+        "domains": [],  # GUIDELINES P5: sectors belong to initiatives
+        "start_date": None,
+        "end_date": None,
+        "evidence": text[s_start:s_end],
+        "_span": list(pairing.cue),
+        "_evidence_span": [s_start, s_end],
+    }
+    _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+    record["end_date"] = None
+    return record
+
+
+def _find_initiatives(
+    text: str,
+    norm: str,
+    sentences: list[_Sentence],
+    mentions: list[Mention],
+    pairings: list[Pairing],
+) -> list[tuple[_Programme, list[Mention], list[Mention]]]:
+    found: list[tuple[_Programme, list[Mention], list[Mention]]] = []
+    by_key: dict[str, _Programme] = {}
     for sent in sentences[1:]:
-        cue = _PROGRAMME_CUE.search(norm, sent.start, sent.end)
-        if cue is None:
+        cue = _INITIATIVE_CUE.search(norm, sent.start, sent.end)
+        if cue is None or _PLANNED.search(norm, sent.start, cue.start()):
             continue
-        lo = bisect_right(place_starts, sent.start - 1)
-        hi = bisect_right(place_starts, sent.end - 1)
-        in_sent = [(a, b) for a, b in places[lo:hi] if b <= sent.end]
+        in_sent = [m for m in mentions if sent.start <= m.start and m.end <= sent.end]
+        in_sent += resolve_pronouns(norm, mentions, sent.start, sent.end)
+        in_sent.sort(key=lambda m: m.start)
         if not in_sent:
             continue
-        name_start, name_end = _programme_name(norm, sent, cue, in_sent)
-        name = text[name_start:name_end]
-        key = _programme_key(norm, cue, in_sent)
-        if key in by_name:
-            by_name[key].mentions.append((sent.start, sent.paragraph))
+        donors, recipients = _direction(norm, sent, cue, in_sent, pairings)
+        key = _programme_key(cue, donors + recipients)
+        if key in by_key:
+            by_key[key].mentions.append((sent.start, sent.paragraph))
             continue
-        donors, recipients = _direction(text, norm, sent, in_sent)
+        name_start, name_end = _programme_name(norm, sent, cue, in_sent)
         ev_start, ev_end = _strip(norm, sent.start, sent.end)
         window = norm[sent.start : sent.end]
         record: dict[str, Any] = {
-            "id": f"P{len(found) + 1}",
-            "kind": "partnership" if _PAIRING_CUE.search(cue.group()) else "initiative",
-            "name": name,
-            "donors": donors,
-            "recipients": recipients,
+            "id": "",
+            "kind": "initiative",
+            "name": text[name_start:name_end],
+            "donors": [m.written for m in donors],
+            "recipients": [m.written for m in recipients],
             "parent": None,
             "domains": [d for d, rx in _DOMAIN_RES if rx.search(window)],
             "start_date": None,
@@ -349,43 +347,27 @@ def _find_programmes(
         }
         _dates(text, norm, sent, record)
         prog = _Programme(record, [(sent.start, sent.paragraph)])
-        by_name[key] = prog
-        found.append(prog)
-    _set_parents([p.record for p in found])
+        by_key[key] = prog
+        found.append((prog, donors, recipients))
     return found
 
 
-def _set_parents(records: list[dict[str, Any]]) -> None:
-    """An initiative's parent: the first partnership before it that shares a receiving place
-    (by stem, so 黔南 meets 黔南州); else the document's first partnership."""
-    partnerships = [r for r in records if r["kind"] == "partnership"]
-    for r in records:
-        if r["kind"] != "initiative" or not partnerships:
-            continue
-        stems = {x.rstrip("省市州县区") for x in r["recipients"]}
-        same = [
-            p for p in partnerships if stems & {x.rstrip("省市州县区") for x in p["recipients"]}
-        ]
-        r["parent"] = (same or partnerships)[0]["id"]
-
-
 _CORE_CUES = _words(
-    "东西部劳务协作 东西部协作 对口帮扶 结对帮扶 对口支援 对口协作 组团式 智力帮扶 劳务协作 "
-    "产业协作 人才协作 医疗帮扶 教育帮扶 科技帮扶 合作区 框架协议 结对关系 挂职锻炼 跟岗锻炼 帮扶"
+    "东西部劳务协作 组团式 智力帮扶 劳务协作 产业协作 医疗帮扶 教育帮扶 科技帮扶 合作区 "
+    "挂职锻炼 跟岗锻炼 帮扶"
 )
 
 
-def _programme_key(norm: str, cue: re.Match[str], in_sent: list[tuple[int, int]]) -> str:
-    """Same core cue and same places (by stem) -> the same programme mentioned again."""
+def _programme_key(cue: re.Match[str], parties: list[Mention]) -> str:
+    """Same core cue and same divisions -> the same initiative mentioned again."""
     core = next((c for c in _CORE_CUES if c in cue.group()), cue.group())
-    stems = sorted({norm[a:b].rstrip("省市州县区") for a, b in in_sent})
-    return core + "|" + ",".join(stems)
+    return core + "|" + ",".join(sorted({m.code for m in parties}))
 
 
 def _programme_name(
-    norm: str, sent: _Sentence, cue: re.Match[str], in_sent: list[tuple[int, int]]
+    norm: str, sent: _Sentence, cue: re.Match[str], in_sent: list[Mention]
 ) -> tuple[int, int]:
-    """The programme's name: a quoted name around the cue, else first place .. cue end."""
+    """The initiative's name: a quoted name around the cue, else first place .. cue end."""
     start, end = cue.start(), cue.end()
     tail = _NAME_TAIL.match(norm, end)
     if tail:
@@ -396,29 +378,42 @@ def _programme_name(
     if open_q >= 0 and close_q >= cue.end() - 1 and close_q - open_q <= 40:
         return open_q + 1, close_q
     clause_start, _ = span_between(norm, start, start, "，,：:。；;\n—", sent.start, sent.end)
-    firsts = [a for a, _ in in_sent if clause_start <= a < start]
+    firsts = [m.start for m in in_sent if clause_start <= m.start < start]
     if firsts and end - firsts[0] <= 40:
         start = firsts[0]
     return start, end
 
 
 def _direction(
-    text: str, norm: str, sent: _Sentence, in_sent: list[tuple[int, int]]
-) -> tuple[list[str], list[str]]:
-    """Donor and recipient places of a sentence, split at its first direction word."""
-    pivot = _DIRECTION.search(norm, in_sent[0][1], sent.end)
-    names_before: list[str] = []
-    names_after: list[str] = []
-    for a, b in in_sent:
-        target = names_before if pivot is None or a < pivot.start() else names_after
-        name = text[a:b]
-        if name not in target:
-            target.append(name)
-    if pivot is None or not names_after:
-        return [], names_before[:3]
+    norm: str,
+    sent: _Sentence,
+    cue: re.Match[str],
+    in_sent: list[Mention],
+    pairings: list[Pairing],
+) -> tuple[list[Mention], list[Mention]]:
+    """Donors and recipients of an initiative sentence. Parties named together with no verb
+    between them that a partnership pairs as equals (共建) take that pairing's sides; else the
+    sentence splits at its first direction word after the first place (邀请 reverses)."""
+    codes = {m.code for m in in_sent}
+    for p in pairings:
+        sides = {m.code for m in p.donors} | {m.code for m in p.recipients}
+        if p.key[0] == p.key[1] and codes <= sides and len(codes) > 1:
+            return list(p.donors), list(p.recipients)
+    clause_start, _ = span_between(
+        norm, cue.start(), cue.start(), "，,：:。；;\n—", sent.start, sent.end
+    )
+    in_clause = [m for m in in_sent if m.start >= clause_start] or in_sent
+    pivot = _DIRECTION.search(norm, in_clause[0].end, sent.end)
+    before: dict[str, Mention] = {}
+    after: dict[str, Mention] = {}
+    for m in in_clause:
+        side = before if pivot is None or m.start < pivot.start() else after
+        side.setdefault(m.code, m)
+    if pivot is None or not after:
+        return [], list(before.values())[:3]
     if pivot.group() == "邀请":
-        names_before, names_after = names_after, names_before
-    return names_before[:3], [n for n in names_after if n not in names_before][:3]
+        before, after = after, before
+    return list(before.values())[-1:], [m for c, m in after.items() if c not in before][:3]
 
 
 def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> None:
