@@ -193,9 +193,13 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
     return mentions
 
 
-def with_body(text: str, norm: str, m: Mention, limit: int) -> Mention:
+def with_body(
+    text: str, norm: str, m: Mention, limit: int, bodies: re.Pattern[str] | None = None
+) -> Mention:
     """The mention extended by the institution that follows it (惠阳区 + 中医院), if any."""
-    body = _BODY.match(norm, m.end, limit)
+    if m.body is not None:
+        return m
+    body = (bodies or _BODY).match(norm, m.end, limit)
     if body is None:
         return m
     return Mention(
@@ -307,12 +311,12 @@ def initiative_parent(
     giving side, institution included. With no giver found, pairings of places come before
     pairings of institutions."""
     gaz = gazetteer()
-    if not recipients:
+    if not recipients and not donors:
         return None
     holding = [
         i
         for i, p in enumerate(pairings)
-        if side_within(gaz, _places(recipients), _places(p.recipients))
+        if (not recipients or side_within(gaz, _places(recipients), _places(p.recipients)))
         and (not donors or side_within(gaz, donors, p.donors))
     ]
     if not holding:

@@ -34,14 +34,8 @@ from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching
 from llmx.text.sentences import span_between, split_sentences
 
-from .pairing import (
-    Mention,
-    Pairing,
-    find_mentions,
-    find_pairings,
-    initiative_parent,
-    resolve_pronouns,
-)
+from .initiatives import Initiative, Sentence, find_initiatives
+from .pairing import Pairing, find_mentions, find_pairings, initiative_parent
 
 
 def _words(spaced: str) -> tuple[str, ...]:
@@ -70,20 +64,10 @@ _NOT_METRIC_SUBJECTS = frozenset(
     {"方面", "关键时间节点", "时间节点", "层面", "维度", "环节", "步骤"}
 )
 
-# Initiative cues (an action under a partnership), strongest first; a sentence needs one and a
-# place. Relation words that state a pairing are pairing.py's.
-_INITIATIVE_CUE = re.compile(
-    r"东西部劳务协作|“?组团式”?帮扶|智力帮扶|劳务协作|产业协作|医疗帮扶|教育帮扶|科技帮扶|"
-    r"[\u4e00-\u9fff]{0,12}合作区|帮扶活动|挂职锻炼|跟岗锻炼|赴[^，,。；;]{1,20}?帮扶"
-)
-# Plans with nothing done yet are no initiative (I2): a cue after one of these is skipped.
-_PLANNED = re.compile(r"计划|将|拟|谋划|探索")
 # Planned figures: a metric in a sentence with one of these is a target.
 _TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟")
-_NAME_TAIL = re.compile(r"(?:活动|工作|项目|计划|行动|品牌|机制)")
-_DIRECTION = re.compile(
-    r"赴|对口|结对|帮扶|支援|援助|邀请|与|和|对(?=[^，,。]{0,12}(?:帮扶|协作|支援))"
-)
+_HEADING_MAX = 30  # a section heading is a short line
+_SENTENCE_END = re.compile(r"[。！？!?]")
 _DATE = re.compile(
     r"(?<!\d)(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|今年\d{1,2}月(?:\d{1,2}日)?|"
     r"\d{1,2}月\d{1,2}日)(?P<since>以来|起|开始)?"
@@ -256,31 +240,53 @@ def _subject(
 
 
 def _find_programmes(text: str, norm: str, sentences: list[_Sentence]) -> list[_Programme]:
-    """Partnerships (``pairing.py``) and initiatives, in reading order, ids P1.. in that order."""
+    """Partnerships (``pairing.py``) and initiatives (``initiatives.py``), in reading order,
+    ids P1.. in that order; an initiative's parent, and a giver or receiver it does not name,
+    come from the partnership that holds it."""
     mentions = find_mentions(text, norm)
     spans = [(s.start, s.end) for s in sentences[1:]]
     pairings = find_pairings(text, norm, spans, mentions)
     paragraph_of = {s.start: s.paragraph for s in sentences[1:]}
-    found: list[tuple[_Programme, list[Mention], list[Mention]]] = []
+    progs: list[_Programme] = []
     for pairing in pairings:
         prog = _Programme(_partnership_record(text, norm, pairing))
         prog.mentions = [(pos, paragraph_of[pairing.sentence[0]]) for pos in pairing.mentions]
-        found.append((prog, pairing.donors, pairing.recipients))
-    found += _find_initiatives(text, norm, sentences, mentions, pairings)
-    order = sorted(range(len(found)), key=lambda i: found[i][0].mentions[0][0])
+        progs.append(prog)
+    initiatives = find_initiatives(text, norm, _with_headings(norm, sentences), mentions, pairings)
+    parents: list[int | None] = []
+    for item in initiatives:
+        parent = (
+            None if item.national else initiative_parent(pairings, item.donors, item.recipients)
+        )
+        if parent is not None:  # a side named only earlier is carried over (I3)
+            item.donors = item.donors or list(pairings[parent].donors)
+            item.recipients = item.recipients or list(pairings[parent].recipients)
+        parents.append(parent)
+        progs.append(_Programme(_initiative_record(text, norm, item), item.mentions))
+    order = sorted(range(len(progs)), key=lambda i: progs[i].mentions[0][0])
     ids = {i: f"P{rank + 1}" for rank, i in enumerate(order)}
-    for i, pairing in enumerate(pairings):
-        found[i][0].record["parent"] = None if pairing.parent is None else ids[pairing.parent]
-    for i in range(len(pairings), len(found)):
-        prog, donors, recipients = found[i]
-        parent = initiative_parent(pairings, donors, recipients)
-        if parent is not None:
-            prog.record["parent"] = ids[parent]
-            if not donors:  # a donor named only earlier is carried over (I3)
-                prog.record["donors"] = [m.written for m in pairings[parent].donors]
-    out = [found[i][0] for i in order]
-    for i in order:
-        found[i][0].record["id"] = ids[i]
+    for i, link in enumerate([p.parent for p in pairings] + parents):
+        progs[i].record["id"] = ids[i]
+        progs[i].record["parent"] = None if link is None else ids[link]
+    return [progs[i] for i in order]
+
+
+def _with_headings(norm: str, sentences: list[_Sentence]) -> list[Sentence]:
+    """Sentences with the section heading above them: the last short line (no sentence end)
+    before them that is not the document's first line."""
+    out: list[Sentence] = []
+    heading: tuple[int, int] | None = None
+    first_line = True
+    for s in sentences[1:]:
+        line_start = norm.rfind("\n", 0, s.start) + 1
+        line_end = norm.find("\n", s.end)
+        line_end = len(norm) if line_end < 0 else line_end
+        a, b = _strip(norm, line_start, line_end)
+        is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
+        if is_heading and not first_line and (a, b) != heading:
+            heading = (a, b)
+        first_line = False
+        out.append(Sentence(s.start, s.end, s.paragraph, None if is_heading else heading))
     return out
 
 
@@ -305,115 +311,24 @@ def _partnership_record(text: str, norm: str, pairing: Pairing) -> dict[str, Any
     return record
 
 
-def _find_initiatives(
-    text: str,
-    norm: str,
-    sentences: list[_Sentence],
-    mentions: list[Mention],
-    pairings: list[Pairing],
-) -> list[tuple[_Programme, list[Mention], list[Mention]]]:
-    found: list[tuple[_Programme, list[Mention], list[Mention]]] = []
-    by_key: dict[str, _Programme] = {}
-    for sent in sentences[1:]:
-        cue = _INITIATIVE_CUE.search(norm, sent.start, sent.end)
-        if cue is None or _PLANNED.search(norm, sent.start, cue.start()):
-            continue
-        in_sent = [m for m in mentions if sent.start <= m.start and m.end <= sent.end]
-        in_sent += resolve_pronouns(norm, mentions, sent.start, sent.end)
-        in_sent.sort(key=lambda m: m.start)
-        if not in_sent:
-            continue
-        donors, recipients = _direction(norm, sent, cue, in_sent, pairings)
-        key = _programme_key(cue, donors + recipients)
-        if key in by_key:
-            by_key[key].mentions.append((sent.start, sent.paragraph))
-            continue
-        name_start, name_end = _programme_name(norm, sent, cue, in_sent)
-        ev_start, ev_end = _strip(norm, sent.start, sent.end)
-        window = norm[sent.start : sent.end]
-        record: dict[str, Any] = {
-            "id": "",
-            "kind": "initiative",
-            "name": text[name_start:name_end],
-            "donors": [m.written for m in donors],
-            "recipients": [m.written for m in recipients],
-            "parent": None,
-            "domains": [d for d, rx in _DOMAIN_RES if rx.search(window)],
-            "start_date": None,
-            "end_date": None,
-            "evidence": text[ev_start:ev_end],
-            "_span": [name_start, name_end],
-            "_evidence_span": [ev_start, ev_end],
-        }
-        _dates(text, norm, sent, record)
-        prog = _Programme(record, [(sent.start, sent.paragraph)])
-        by_key[key] = prog
-        found.append((prog, donors, recipients))
-    return found
-
-
-_CORE_CUES = _words(
-    "东西部劳务协作 组团式 智力帮扶 劳务协作 产业协作 医疗帮扶 教育帮扶 科技帮扶 合作区 "
-    "挂职锻炼 跟岗锻炼 帮扶"
-)
-
-
-def _programme_key(cue: re.Match[str], parties: list[Mention]) -> str:
-    """Same core cue and same divisions -> the same initiative mentioned again."""
-    core = next((c for c in _CORE_CUES if c in cue.group()), cue.group())
-    return core + "|" + ",".join(sorted({m.code for m in parties}))
-
-
-def _programme_name(
-    norm: str, sent: _Sentence, cue: re.Match[str], in_sent: list[Mention]
-) -> tuple[int, int]:
-    """The initiative's name: a quoted name around the cue, else first place .. cue end."""
-    start, end = cue.start(), cue.end()
-    tail = _NAME_TAIL.match(norm, end)
-    if tail:
-        end = tail.end()
-    # “荔湾——南海人才高质量发展合作区”: the quoted name the cue sits in.
-    open_q = norm.rfind("“", sent.start, cue.end())
-    close_q = norm.find("”", open_q + 1, sent.end) if open_q >= 0 else -1
-    if open_q >= 0 and close_q >= cue.end() - 1 and close_q - open_q <= 40:
-        return open_q + 1, close_q
-    clause_start, _ = span_between(norm, start, start, "，,：:。；;\n—", sent.start, sent.end)
-    firsts = [m.start for m in in_sent if clause_start <= m.start < start]
-    if firsts and end - firsts[0] <= 40:
-        start = firsts[0]
-    return start, end
-
-
-def _direction(
-    norm: str,
-    sent: _Sentence,
-    cue: re.Match[str],
-    in_sent: list[Mention],
-    pairings: list[Pairing],
-) -> tuple[list[Mention], list[Mention]]:
-    """Donors and recipients of an initiative sentence. Parties named together with no verb
-    between them that a partnership pairs as equals (共建) take that pairing's sides; else the
-    sentence splits at its first direction word after the first place (邀请 reverses)."""
-    codes = {m.code for m in in_sent}
-    for p in pairings:
-        sides = {m.code for m in p.donors} | {m.code for m in p.recipients}
-        if p.key[0] == p.key[1] and codes <= sides and len(codes) > 1:
-            return list(p.donors), list(p.recipients)
-    clause_start, _ = span_between(
-        norm, cue.start(), cue.start(), "，,：:。；;\n—", sent.start, sent.end
-    )
-    in_clause = [m for m in in_sent if m.start >= clause_start] or in_sent
-    pivot = _DIRECTION.search(norm, in_clause[0].end, sent.end)
-    before: dict[str, Mention] = {}
-    after: dict[str, Mention] = {}
-    for m in in_clause:
-        side = before if pivot is None or m.start < pivot.start() else after
-        side.setdefault(m.code, m)
-    if pivot is None or not after:
-        return [], list(before.values())[:3]
-    if pivot.group() == "邀请":
-        before, after = after, before
-    return list(before.values())[-1:], [m for c, m in after.items() if c not in before][:3]
+def _initiative_record(text: str, norm: str, item: Initiative) -> dict[str, Any]:
+    s_start, s_end = item.sentence
+    record: dict[str, Any] = {
+        "id": "",
+        "kind": "initiative",
+        "name": text[item.name[0] : item.name[1]],
+        "donors": item.levels or [m.written for m in item.donors],
+        "recipients": [m.written for m in item.recipients],
+        "parent": None,
+        "domains": [d for d, rx in _DOMAIN_RES if rx.search(norm, s_start, s_end)],
+        "start_date": None,
+        "end_date": None,
+        "evidence": text[s_start:s_end],
+        "_span": list(item.name),
+        "_evidence_span": [s_start, s_end],
+    }
+    _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+    return record
 
 
 def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> None:
