@@ -50,10 +50,10 @@ _ATTENDED = re.compile(r"参加")  # an event someone attended (参加完…论�
 _LEVELS = re.compile(r"中央(?:、(?:省|市|州|县))+")
 _NATIONAL = re.compile(r"按照[^，,。；;]{0,8}部署|三级选派|国家乡村振兴")
 _DIRECTION = re.compile(
-    r"赴|对口|结对|帮扶|支援|援助|邀请|接收|来自|选派|派出|协作(?=的)|"
+    r"赴|对口|结对|帮扶|支援|援助|选派|派出|协作(?=的)|"
     r"对(?=[^，,。]{0,12}(?:帮扶|协作|支援))"
 )
-_REVERSING = frozenset({"邀请", "接收", "来自"})
+_REVERSING = re.compile(r"邀请|接收|来自")  # 邀请/接收/来自 X: X gives
 _GIVER_BODY = re.compile(
     r"[^\s，,。；;：:、与和对赴在的了是等及]{0,10}?"
     r"(?:人社局|人力资源和社会保障局|工作组|人民医院|中医院|医院|职校|学校|大学|学院|公司)"
@@ -150,13 +150,13 @@ def find_initiatives(
                 levels=levels,
                 core=_core(core, tier),
                 national=bool(levels) or bool(_NATIONAL.search(norm, sent.start, sent.end)),
-                mentions=[(cue.start(), sent.paragraph)],
+                mentions=[(_clause_start(norm, start, cue.start()), sent.paragraph)],
             )
             same = _same_as(norm, found, item, tier, start, end)
             if same is None:
                 found.append(item)
             else:
-                same.mentions.append((cue.start(), sent.paragraph))
+                same.mentions.append((_clause_start(norm, start, cue.start()), sent.paragraph))
                 same.donors = same.donors or item.donors
     return found
 
@@ -213,6 +213,11 @@ def _sides(
     own = [m for m in here if clause <= m.start and (stop is None or m.end <= stop.start())]
     if len({m.code for m in own}) >= 2:
         here = own  # the cue's own clause names both sides
+    reverse = _REVERSING.search(norm, start, end)
+    giver = [m for m in here if reverse is not None and m.start >= reverse.end()][:1]
+    if reverse is not None and giver:  # the places before 邀请 receive
+        receivers = _distinct(m for m in here if m.end <= reverse.start())
+        return [with_body(text, norm, giver[0], end, _GIVER_BODY)], receivers[:3]
     first = here[0].end if here else start
     pivot = _DIRECTION.search(norm, first, end)
     if pivot is not None:
@@ -220,8 +225,6 @@ def _sides(
         pivot_clause = _clause_start(norm, start, pivot.start())
         before = _distinct(m for m in here if pivot_clause <= m.start < pivot.start())
         after = _distinct(m for m in here if m.start >= pivot.end())
-        if pivot.group() in _REVERSING:  # 邀请/接收/来自 X: X gives, the places before receive
-            before, after = after[:1], _distinct(m for m in here if m.end <= pivot.start())
         if before:  # a giver named; a receiver not named is carried over
             givers = [with_body(text, norm, m, end, _GIVER_BODY) for m in before[:3]]
             return givers, [m for m in after if m.code not in {g.code for g in givers}][:3]

@@ -65,7 +65,7 @@ _NOT_METRIC_SUBJECTS = frozenset(
 )
 
 # Planned figures: a metric in a sentence with one of these is a target.
-_TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟")
+_TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟|谋划")
 _HEADING_MAX = 30  # a section heading is a short line
 _SENTENCE_END = re.compile(r"[。！？!?]")
 _DATE = re.compile(
@@ -109,7 +109,9 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     norm = normalize_for_matching(text)
     sentences = _split_sentences(norm)
     starts = [s.start for s in sentences]
-    programmes = _find_programmes(text, norm, sentences)
+    sections = _with_headings(norm, sentences)
+    programmes = _find_programmes(text, norm, sentences, sections)
+    heading_at = {s.start: s.heading for s in sections}
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
@@ -122,6 +124,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
         subject = _subject(norm, q, clause_start, clause_end, prev_end, nxt)
         if subject in _NOT_METRIC_SUBJECTS:
             continue
+        target = _TARGET_CUE.search(norm, sent.start, q.start) is not None
         if sent.end - sent.start > _LONG_SENTENCE:
             ev_start, ev_end = _strip(norm, clause_start, clause_end)
         else:
@@ -135,8 +138,8 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
                 "qualifier": q.qualifier,
                 "value_text": text[q.start : q.end],
                 "evidence": text[ev_start:ev_end],
-                "status": "target" if _TARGET_CUE.search(norm, sent.start, q.start) else "actual",
-                "programme": _link(programmes, norm, sent, q.start),
+                "status": "target" if target else "actual",
+                "programme": _link(programmes, norm, sent, q.start, target, heading_at),
                 "_span": [q.start, q.end],
                 "_evidence_span": [ev_start, ev_end],
             }
@@ -239,20 +242,24 @@ def _subject(
 # --- programmes ------------------------------------------------------------------------------
 
 
-def _find_programmes(text: str, norm: str, sentences: list[_Sentence]) -> list[_Programme]:
+def _find_programmes(
+    text: str, norm: str, sentences: list[_Sentence], sections: list[Sentence]
+) -> list[_Programme]:
     """Partnerships (``pairing.py``) and initiatives (``initiatives.py``), in reading order,
     ids P1.. in that order; an initiative's parent, and a giver or receiver it does not name,
     come from the partnership that holds it."""
     mentions = find_mentions(text, norm)
     spans = [(s.start, s.end) for s in sentences[1:]]
     pairings = find_pairings(text, norm, spans, mentions)
-    paragraph_of = {s.start: s.paragraph for s in sentences[1:]}
+    starts = [s.start for s in sentences]
     progs: list[_Programme] = []
     for pairing in pairings:
         prog = _Programme(_partnership_record(text, norm, pairing))
-        prog.mentions = [(pos, paragraph_of[pairing.sentence[0]]) for pos in pairing.mentions]
+        prog.mentions = [
+            (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
+        ]
         progs.append(prog)
-    initiatives = find_initiatives(text, norm, _with_headings(norm, sentences), mentions, pairings)
+    initiatives = find_initiatives(text, norm, sections, mentions, pairings)
     parents: list[int | None] = []
     for item in initiatives:
         parent = (
@@ -343,16 +350,50 @@ def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> Non
             record["start_date"] = date  # 2013年,广州市结对帮扶黔南州
 
 
-def _link(programmes: list[_Programme], norm: str, sent: _Sentence, pos: int) -> str | None:
-    best: tuple[int, str] | None = None
-    for p in programmes:
-        for start, paragraph in p.mentions:
-            if paragraph == sent.paragraph and start <= pos and (best is None or start > best[0]):
-                best = (start, p.record["id"])
-    if best is not None:
-        return best[1]
+def _link(
+    programmes: list[_Programme],
+    norm: str,
+    sent: _Sentence,
+    pos: int,
+    target: bool,
+    heading_at: dict[int, tuple[int, int] | None],
+) -> str | None:
+    """The most specific programme a metric belongs to (M1): the initiative named last before
+    it in its paragraph (a target outside that initiative's own sentence: its partnership);
+    after a back reference (此次活动), the last initiative named before it; else the
+    partnership named last before it in the paragraph; else the last initiative named before
+    it under the same section heading; else none."""
+    by_id = {p.record["id"]: p.record for p in programmes}
+
+    def latest(kind: str, accept: Any) -> tuple[int, str] | None:
+        found = [
+            (start, p.record["id"])
+            for p in programmes
+            if p.record["kind"] == kind
+            for start, paragraph in p.mentions
+            if start <= pos and accept(start, paragraph)
+        ]
+        return max(found) if found else None
+
+    here = latest("initiative", lambda s, par: par == sent.paragraph)
+    if here is not None:
+        start, pid = here
+        parent = by_id[pid].get("parent")
+        if target and start < sent.start and parent is not None:
+            return str(parent)
+        return pid
     if _BACK_REFERENCE.search(norm, sent.start, sent.end):
-        before = [(s, p.record["id"]) for p in programmes for s, _ in p.mentions if s <= pos]
-        if before:
-            return max(before)[1]
-    return None
+        back = latest("initiative", lambda s, par: True)
+        if back is not None:
+            return back[1]
+    pairing = latest("partnership", lambda s, par: par == sent.paragraph)
+    if pairing is not None:
+        return pairing[1]
+    heading = heading_at.get(sent.start)
+    if heading is None:
+        return None
+    starts = sorted(heading_at)
+    section = latest(
+        "initiative", lambda s, par: heading_at[starts[bisect_right(starts, s) - 1]] == heading
+    )
+    return None if section is None else section[1]
