@@ -23,7 +23,7 @@ plan (计划, 将, 拟), a purpose clause (为进一步…) or a 在…方面 fr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -268,9 +268,10 @@ def _depth(p: Pairing) -> int:
     return sum(len(gaz.divisions[m.code].ancestors) for m in p.donors + p.recipients)
 
 
-def _distinct(mentions: object) -> list[Mention]:
+def _distinct(mentions: Iterable[Mention]) -> list[Mention]:
+    """One mention per division, the first."""
     out: dict[str, Mention] = {}
-    for m in mentions:  # type: ignore[attr-defined]
+    for m in mentions:
         out.setdefault(m.code, m)
     return list(out.values())
 
@@ -325,7 +326,8 @@ def _name(
     clause = max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, cue.start())), default=start)
     lead = [m.end() for m in _NAME_START.finditer(norm, clause, cue.start())]
     begin = lead[-1] if lead else clause
-    begin = _LEADING_DATE.match(norm, begin).end()  # type: ignore[union-attr]
+    date = _LEADING_DATE.match(norm, begin)  # always matches, maybe empty
+    begin = date.end() if date else begin
     tail = _NAME_TAIL.match(norm, cue.end())
     finish = tail.end() if tail else cue.end()
     if finish - begin > 40:
