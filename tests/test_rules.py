@@ -352,3 +352,26 @@ def test_two_actions_in_one_sentence_are_two_initiatives() -> None:
     assert (study["name"], study["donors"]) == ("赴厦门市学习", ["厦门市"])
     assert (service["donors"], service["recipients"]) == (["厦门市"], ["临夏州"])
     assert service["name"].endswith("指导服务")
+
+
+def test_an_unnamed_posting_is_named_by_what_is_done_and_a_fair_by_its_event() -> None:
+    text = (
+        "思明区对口帮扶永靖县。\n今年以来，思明区选派了3批共15名教师赴永靖县支教。\n"
+        "6月10日，思明区人社局在永靖县举办东西部劳务协作专场招聘会，40家企业参加。"
+    )
+    posting, fair = _of_kind(text, "initiative")
+    assert (posting["name"], posting["donors"], posting["recipients"]) == (
+        "支教",
+        ["思明区"],
+        ["永靖县"],
+    )
+    assert (fair["name"], fair["donors"]) == ("东西部劳务协作专场招聘会", ["思明区人社局"])
+    assert fair["start_date"] == "6月10日"
+
+
+def test_both_places_with_a_relation_word_name_the_last_place_pairing_again() -> None:
+    text = "厦门市对口帮扶临夏州。\n两地计划明年再共建3个产业园。"
+    records = extract_records(text)
+    [p] = records["programmes"]
+    assert _metric(records, "3个")["programme"] == p["id"]
+    assert _metric(records, "3个")["status"] == "target"

@@ -61,7 +61,11 @@ _GIVER_BODY = re.compile(
 _SEGMENT = re.compile(r"[，,]同时|；|;|——")
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
 _NAME_START = re.compile(r"开展了?|举办了?|举行|进行|召开|组织|的|在")
-_NAME_TAIL = re.compile(r"(?:暨[^，,。；;]{0,24}?(?:招聘会|论坛)”?)?(?:活动|工作|项目)?")
+_NAME_TAIL = re.compile(
+    r"(?:暨[^，,。；;]{0,24}?(?:招聘会|论坛)”?|[^，,。；;暨]{0,8}?(?:招聘会|培训班))?"
+    r"(?:活动|工作|项目)?"
+)
+_BARE_VERBS = frozenset({"选派", "派出", "邀请", "接收"})
 _LEADING_DATE = re.compile(r"(?:\d{4}年|今年|去年)?(?:\d{1,2}月(?:\d{1,2}日)?)?")
 _AFTER_DOING = re.compile(r"(?:开展|进行)(?:了|为期[^的，,]{1,8}的)?")
 _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目)")
@@ -312,7 +316,18 @@ def _name(
                 finish -= 1
             if finish - doing.end() >= 2:
                 return doing.end(), finish
-        return cue.start(), cue.end()
+        # the verb phrase that says what is done (选派…赴乙县支教 -> 支教)
+        done = [
+            m for m in _POSTING.finditer(norm, cue.start(), end) if m.group() not in _BARE_VERBS
+        ]
+        return (
+            (done[-1].start(), done[-1].end())
+            if done and "赴" not in done[-1].group()
+            else (
+                cue.start(),
+                cue.end(),
+            )
+        )
     if cue.group().endswith("学习"):
         return cue.start() - 1, cue.end()  # 赴南京学习
     open_q = norm.rfind("“", start, cue.start() + 1)

@@ -356,6 +356,7 @@ def find_pairings(
                 if sides:
                     break
             if not sides:
+                _both_places(norm, found, cue, s_start, s_end)
                 continue
             pairing = Pairing(sides[0], sides[1], (cue.start(), cue.end()), (s_start, s_end))
             known = found.get(pairing.key)
@@ -367,6 +368,27 @@ def find_pairings(
     pairings = list(found.values())
     _set_parents(pairings)
     return pairings
+
+
+_BOTH = re.compile(r"两地|两市|两区|两县|双方")
+
+
+def _both_places(
+    norm: str, found: dict[Any, Pairing], cue: re.Match[str], start: int, end: int
+) -> None:
+    """两地 / 双方 + a relation word (两地计划再共建…) names the last pairing of places again."""
+    clause = _clause_of(norm, cue.start(), start, end)
+    if not _BOTH.search(norm, *clause):
+        return
+    places = [
+        p
+        for p in found.values()
+        if p.mentions[0] < cue.start() and not any(m.body for m in p.donors + p.recipients)
+    ]
+    if places:
+        max(places, key=lambda p: max(x for x in p.mentions if x < cue.start())).mentions.append(
+            cue.start()
+        )
 
 
 def _clause_of(norm: str, pos: int, start: int, end: int) -> tuple[int, int]:
