@@ -375,3 +375,10 @@ def test_both_places_with_a_relation_word_name_the_last_place_pairing_again() ->
     [p] = records["programmes"]
     assert _metric(records, "3个")["programme"] == p["id"]
     assert _metric(records, "3个")["status"] == "target"
+
+
+def test_a_partnership_quotes_its_most_direct_statement() -> None:
+    text = "厦门、临夏两地共建产业园区。2016年，厦门市对口帮扶临夏州。"
+    [p] = _of_kind(text, "partnership")
+    assert p["evidence"] == "2016年，厦门市对口帮扶临夏州。"
+    assert (p["donors"], p["recipients"], p["start_date"]) == (["厦门市"], ["临夏州"], "2016年")

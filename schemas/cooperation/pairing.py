@@ -365,9 +365,24 @@ def find_pairings(
                 found[pairing.key] = pairing
             else:
                 known.mentions.append(cue.start())
+                if _strength(norm, pairing) > _strength(norm, known):
+                    # the evidence is the most direct statement of the pairing (P5)
+                    known.donors, known.recipients = pairing.donors, pairing.recipients
+                    known.cue, known.sentence = pairing.cue, pairing.sentence
     pairings = list(found.values())
     _set_parents(pairings)
     return pairings
+
+
+_STATED = re.compile(r"结对关系|协作关系|帮扶关系|结对协作|东西部协作|框架协议|合作计划")
+
+
+def _strength(norm: str, p: Pairing) -> int:
+    """How directly a mention states its pairing: A 对口帮扶 B (2), a relation word (1), a
+    looser cue such as 共建 or 合作 (0)."""
+    if _DIRECTED.match(norm, p.cue[0]):
+        return 2
+    return 1 if _STATED.match(norm, p.cue[0]) else 0
 
 
 _BOTH = re.compile(r"两地|两市|两区|两县|双方")
