@@ -382,3 +382,10 @@ def test_a_partnership_quotes_its_most_direct_statement() -> None:
     [p] = _of_kind(text, "partnership")
     assert p["evidence"] == "2016年，厦门市对口帮扶临夏州。"
     assert (p["donors"], p["recipients"], p["start_date"]) == (["厦门市"], ["临夏州"], "2016年")
+
+
+def test_a_partnership_starts_when_the_text_says_it_began_not_on_the_report_date() -> None:
+    text = "11月12日，记者了解到，厦门市与临夏州确立东西部协作关系。"
+    assert _of_kind(text, "partnership")[0]["start_date"] is None
+    text += "今年4月以来，厦门、临夏两地深化东西部协作。"
+    assert _of_kind(text, "partnership")[0]["start_date"] == "今年4月"

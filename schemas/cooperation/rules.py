@@ -90,6 +90,7 @@ _DOMAIN_CUES: tuple[tuple[str, str], ...] = (
     ("干部人才", r"干部|人才|挂职|专家|智力"),
 )
 _DOMAIN_RES = tuple((d, re.compile(p)) for d, p in _DOMAIN_CUES)
+_SINCE = re.compile(r"(?:\d{4}年|今年|去年)(?:\d{1,2}月)?(?P<since>以来|起)")
 _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目|计划)")
 
 
@@ -260,7 +261,8 @@ def _find_programmes(
     starts = [s.start for s in sentences]
     progs: list[_Programme] = []
     for pairing in pairings:
-        prog = _Programme(_partnership_record(text, norm, pairing))
+        said = [sentences[bisect_right(starts, pos) - 1] for pos in pairing.mentions]
+        prog = _Programme(_partnership_record(text, norm, pairing, said))
         prog.mentions = [
             (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
         ]
@@ -303,7 +305,9 @@ def _with_headings(norm: str, sentences: list[_Sentence]) -> list[Sentence]:
     return out
 
 
-def _partnership_record(text: str, norm: str, pairing: Pairing) -> dict[str, Any]:
+def _partnership_record(
+    text: str, norm: str, pairing: Pairing, said: list[_Sentence]
+) -> dict[str, Any]:
     s_start, s_end = pairing.sentence
     record: dict[str, Any] = {
         "id": "",
@@ -319,7 +323,16 @@ def _partnership_record(text: str, norm: str, pairing: Pairing) -> dict[str, Any
         "_span": list(pairing.cue),
         "_evidence_span": [s_start, s_end],
     }
-    _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+    # When the pairing began: a 以来/起 date of any sentence naming it (今年4月以来), else a
+    # year opening its evidence (2013年，广州市结对帮扶黔南州); a day at the start of a sentence
+    # is the report's date (11月12日，记者…了解到), not the pairing's.
+    since = next((m for sent in said if (m := _SINCE.search(norm, sent.start, sent.end))), None)
+    if since is not None:
+        record["start_date"] = text[since.start() : since.start("since")]
+    else:
+        _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+        if "年" not in str(record["start_date"] or "年"):
+            record["start_date"] = None
     record["end_date"] = None
     return record
 
