@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from .gazetteer import Gazetteer, gazetteer
@@ -96,10 +97,18 @@ class Pairing:
 # --- mentions ----------------------------------------------------------------------------
 
 
+@cache
+def _prefixes() -> frozenset[str]:
+    """The first two characters of every name in the division table."""
+    return frozenset(name[:2] for name in gazetteer().by_name)
+
+
 def _names_at(gaz: Gazetteer, norm: str, i: int) -> list[tuple[int, tuple[str, ...], bool]]:
     """Names starting at ``i``, longest first: (end, codes, strong). Strong: an official name,
     or a short name with its division's suffix (黔南州)."""
     found: list[tuple[int, tuple[str, ...], bool]] = []
+    if norm[i : i + 2] not in _prefixes():  # most positions start no name: skip them fast
+        return found
     for end in range(min(len(norm), i + gaz.longest), i + 1, -1):
         name = norm[i:end]
         codes = gaz.by_name.get(name)
@@ -164,25 +173,26 @@ def _starts_ok(norm: str, i: int) -> bool:
 def find_mentions(text: str, norm: str) -> list[Mention]:
     """Every place mention in the text, in order, resolved to a division code."""
     gaz = gazetteer()
-    strong: list[tuple[int, int, tuple[str, ...]]] = []
-    i = 0
-    while i < len(norm):
-        chain = _chain_at(gaz, norm, i, None) if _starts_ok(norm, i) else None
-        if chain:
-            strong.append((i, chain[0], chain[1]))
-            i = chain[0]
-        else:
-            i += 1
-    confirmed = frozenset(c for _, _, codes in strong for c in codes)
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(norm):
-        chain = _chain_at(gaz, norm, i, confirmed) if _starts_ok(norm, i) else None
-        if chain and norm[chain[0] : chain[0] + 1] not in _SUFFIXES:  # 和县区: not 和县
-            spans.append((i, chain[0]))
-            i = chain[0]
-        else:
-            i += 1
+    prefixes = _prefixes()
+    starts = [
+        i for i in range(len(norm) - 1) if norm[i : i + 2] in prefixes and _starts_ok(norm, i)
+    ]
+
+    def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        covered = 0
+        for i in starts:
+            if i < covered:
+                continue
+            chain = _chain_at(gaz, norm, i, confirmed)
+            if chain is None or norm[chain[0] : chain[0] + 1] in _SUFFIXES:
+                continue  # 和县区 (和县 + 区县): not a place
+            found.append((i, chain[0], chain[1]))
+            covered = chain[0]
+        return found
+
+    confirmed = frozenset(c for _, _, codes in scan(None) for c in codes)
+    spans = [(a, b) for a, b, _ in scan(confirmed)]
     context = tuple(dict.fromkeys(text[a:b] for a, b in spans))
     mentions: list[Mention] = []
     for a, b in spans:
