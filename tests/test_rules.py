@@ -340,7 +340,8 @@ def test_a_heading_and_its_body_are_one_initiative_and_back_references_link_to_i
         "据了解，此次活动培训200余人次。"
     )
     records = extract_records(text)
-    [i] = records["programmes"]
+    implied, i = records["programmes"]  # the visit implies the cities' partnership (P1b)
+    assert (implied["kind"], i["parent"]) == ("partnership", implied["id"])
     assert (i["kind"], i["donors"], i["recipients"]) == ("initiative", ["厦门市"], ["临夏州"])
     assert "智力帮扶活动" in i["name"]
     assert _metric(records, "200余人次")["programme"] == i["id"]
@@ -392,3 +393,20 @@ def test_a_partnership_starts_when_the_text_says_it_began_not_on_the_report_date
     assert _of_kind(text, "partnership")[0]["start_date"] is None
     text += "今年4月以来，厦门、临夏两地深化东西部协作。"
     assert _of_kind(text, "partnership")[0]["start_date"] == "今年4月"
+
+
+def test_help_between_two_places_implies_their_partnership_unless_the_giver_is_provincial() -> None:
+    text = "宁波市选派20名医生赴贵州黔西南州开展医疗帮扶。"
+    p, i = _programmes(text)
+    assert (p["kind"], p["name"], p["donors"], p["recipients"]) == (
+        "partnership",
+        "协作",
+        ["宁波市"],
+        ["贵州黔西南州"],
+    )
+    assert "_span" not in p  # 协作 is not a quote: grounding anchors it on the evidence
+    assert (i["kind"], i["parent"]) == ("initiative", p["id"])
+    # a body of the receiving side's own province counts as the provincial level (P1)
+    text = "贵州大学选派5名博士赴黔西南州册亨县开展科技帮扶。"
+    [i] = _programmes(text)
+    assert (i["kind"], i["donors"], i["parent"]) == ("initiative", ["贵州大学"], None)

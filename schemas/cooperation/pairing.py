@@ -344,6 +344,40 @@ def _places(side: Sequence[Mention]) -> list[Mention]:
     return [Mention(m.start, m.end, m.written, m.code) for m in side]
 
 
+def implied_pairing(
+    donors: Sequence[Mention], recipients: Sequence[Mention], sentence: tuple[int, int]
+) -> Pairing | None:
+    """P1(b): an initiative in which one place helps another, with no relation word, implies
+    the partnership of their places (a body stands for its place: 思明区人社局 -> 思明区).
+    None when the giver is the receiving side's own province or a body of it (a provincial
+    university helping one of its counties counts as the provincial level)."""
+    gaz = gazetteer()
+    givers, takers = _distinct(map(_place_of, donors)), _distinct(map(_place_of, recipients))
+    if not givers or not takers:
+        return None
+    provinces = {gaz.divisions[m.code].province for m in takers}
+    for m in donors:
+        d = gaz.divisions[m.code]
+        if d.province in provinces and (m.body or d.level == "province"):
+            return None
+    if {m.key for m in givers} & {m.key for m in takers}:
+        return None
+    return Pairing(givers, takers, (sentence[0], sentence[0]), sentence)
+
+
+def _place_of(m: Mention) -> Mention:
+    """The place of a mention, without its institution (惠阳区人社局 -> 惠阳区)."""
+    end = m.end - len(m.body or "")
+    return Mention(m.start, end, m.written[: end - m.start], m.code)
+
+
+def nest(pairings: list[Pairing]) -> None:
+    """Set every pairing's parent (P3), after implied pairings were added."""
+    for p in pairings:
+        p.parent = None
+    _set_parents(pairings)
+
+
 def find_pairings(
     text: str, norm: str, sentences: Sequence[tuple[int, int]], mentions: Sequence[Mention]
 ) -> list[Pairing]:

@@ -41,7 +41,14 @@ from llmx.text.script import normalize_for_matching
 from llmx.text.sentences import span_between, split_sentences
 
 from .initiatives import Initiative, Sentence, find_initiatives
-from .pairing import Pairing, find_mentions, find_pairings, initiative_parent
+from .pairing import (
+    Pairing,
+    find_mentions,
+    find_pairings,
+    implied_pairing,
+    initiative_parent,
+    nest,
+)
 
 
 def _words(spaced: str) -> tuple[str, ...]:
@@ -259,6 +266,25 @@ def _find_programmes(
     spans = [(s.start, s.end) for s in sentences[1:]]
     pairings = find_pairings(text, norm, spans, mentions)
     starts = [s.start for s in sentences]
+    initiatives = find_initiatives(text, norm, sections, mentions, pairings)
+    parents: list[int | None] = []
+    stated = len(pairings)
+    for item in initiatives:
+        parent = (
+            None if item.national else initiative_parent(pairings, item.donors, item.recipients)
+        )
+        if parent is not None:  # a side named only earlier is carried over (I3)
+            item.donors = item.donors or list(pairings[parent].donors)
+            item.recipients = item.recipients or list(pairings[parent].recipients)
+        elif not item.national:  # P1(b): help between two places implies their partnership
+            implied = implied_pairing(item.donors, item.recipients, item.sentence)
+            if implied is not None:
+                implied.mentions = [pos for pos, _ in item.mentions]
+                pairings.append(implied)
+                parent = len(pairings) - 1
+        parents.append(parent)
+    if len(pairings) > stated:
+        nest(pairings)
     progs: list[_Programme] = []
     for pairing in pairings:
         said = [sentences[bisect_right(starts, pos) - 1] for pos in pairing.mentions]
@@ -267,16 +293,7 @@ def _find_programmes(
             (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
         ]
         progs.append(prog)
-    initiatives = find_initiatives(text, norm, sections, mentions, pairings)
-    parents: list[int | None] = []
     for item in initiatives:
-        parent = (
-            None if item.national else initiative_parent(pairings, item.donors, item.recipients)
-        )
-        if parent is not None:  # a side named only earlier is carried over (I3)
-            item.donors = item.donors or list(pairings[parent].donors)
-            item.recipients = item.recipients or list(pairings[parent].recipients)
-        parents.append(parent)
         progs.append(_Programme(_initiative_record(text, norm, item), item.mentions))
     order = sorted(range(len(progs)), key=lambda i: progs[i].mentions[0][0])
     ids = {i: f"P{rank + 1}" for rank, i in enumerate(order)}
@@ -309,10 +326,11 @@ def _partnership_record(
     text: str, norm: str, pairing: Pairing, said: list[_Sentence]
 ) -> dict[str, Any]:
     s_start, s_end = pairing.sentence
+    name = text[pairing.cue[0] : pairing.cue[1]] or "协作"  # P5: 协作 when the text names none
     record: dict[str, Any] = {
         "id": "",
         "kind": "partnership",
-        "name": text[pairing.cue[0] : pairing.cue[1]],
+        "name": name,
         "donors": [m.written for m in pairing.donors],
         "recipients": [m.written for m in pairing.recipients],
         "parent": None,
@@ -334,6 +352,8 @@ def _partnership_record(
         if "年" not in str(record["start_date"] or "年"):
             record["start_date"] = None
     record["end_date"] = None
+    if pairing.cue[0] == pairing.cue[1]:  # implied (P1b): the name is not a quote
+        del record["_span"]
     return record
 
 
