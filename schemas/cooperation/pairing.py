@@ -24,7 +24,7 @@ written as the text writes it. The rules follow GUIDELINES.md §2:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -127,8 +127,11 @@ def _names_at(gaz: Gazetteer, norm: str, i: int) -> list[tuple[int, tuple[str, .
     return found
 
 
+Names = Callable[[int], list[tuple[int, tuple[str, ...], bool]]]
+
+
 def _chain_at(
-    gaz: Gazetteer, norm: str, i: int, confirmed: frozenset[str] | None
+    gaz: Gazetteer, names: Names, i: int, confirmed: frozenset[str] | None
 ) -> tuple[int, tuple[str, ...]] | None:
     """The end and codes of the longest run of nested names at ``i``; ``confirmed`` (codes
     the text names in full) admits bare county names; None in the first pass (strong only)."""
@@ -141,7 +144,7 @@ def _chain_at(
         return any(gaz.divisions[c].level != "county" or c in confirmed for c in codes)
 
     best: tuple[int, tuple[str, ...]] | None = None
-    for end, codes, strong in _names_at(gaz, norm, i):
+    for end, codes, strong in names(i):
         if not admitted(codes, strong):
             continue
         outer = codes
@@ -150,7 +153,7 @@ def _chain_at(
             inner = next(
                 (
                     (e, kept)
-                    for e, cs, s in _names_at(gaz, norm, stop)
+                    for e, cs, s in names(stop)
                     if admitted(cs, s)
                     and (kept := tuple(c for c in cs if any(gaz.contains(o, c) for o in outer)))
                 ),
@@ -178,13 +181,21 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
         i for i in range(len(norm) - 1) if norm[i : i + 2] in prefixes and _starts_ok(norm, i)
     ]
 
+    memo: dict[int, list[tuple[int, tuple[str, ...], bool]]] = {}
+
+    def names(i: int) -> list[tuple[int, tuple[str, ...], bool]]:
+        # both scans and every chain ask the same positions: look each up once per text
+        if i not in memo:
+            memo[i] = _names_at(gaz, norm, i)
+        return memo[i]
+
     def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
         found: list[tuple[int, int, tuple[str, ...]]] = []
         covered = 0
         for i in starts:
             if i < covered:
                 continue
-            chain = _chain_at(gaz, norm, i, confirmed)
+            chain = _chain_at(gaz, names, i, confirmed)
             if chain is None or norm[chain[0] : chain[0] + 1] in _SUFFIXES:
                 continue  # 和县区 (和县 + 区县): not a place
             found.append((i, chain[0], chain[1]))
