@@ -62,3 +62,29 @@ def test_v1_predictions_load_in_review(tmp_path: Path) -> None:
     review = load_review(old, None, ROOT / "evals/cooperation/gold", root=ROOT)
     assert any("without `kind`" in w for w in review.warnings)
     assert review.docs and review.docs[0].rows
+
+
+def test_value_max_on_a_plain_quantity_is_not_a_wrong_value(tmp_path: Path) -> None:
+    """Models often fill value_max with the value on a non-range quantity: on the seeds'
+    gold that must not turn matches into partials (it took strict metric F1 to 0.0)."""
+    ids = sorted(p.stem for p in (ROOT / "evals/cooperation/gold").glob("*.json"))
+    lines = []
+    for doc_id in ids:
+        row = json.loads(_old_line(doc_id))
+        gold = json.loads((ROOT / "evals/cooperation/gold" / f"{doc_id}.json").read_text("utf-8"))
+        row["programmes"] = [p | {"grounding": "exact"} for p in gold["programmes"]]
+        row["metrics"] = [
+            m | {"value_max": m["value"] if m["qualifier"] != "range" else m["value_max"]}
+            for m in gold["metrics"]
+        ]
+        lines.append(json.dumps(row, ensure_ascii=False))
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    done = run_llmx(
+        "eval", "--task", "cooperation", "--predictions", str(preds), "--report", str(report),
+        cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    assert summary["metrics"]["strict"]["f1"] == 1.0
