@@ -97,7 +97,7 @@ def main() -> None:
     print("\n## Every division of the table, by four spellings\n")
     gaz = importlib.import_module(load_task("cooperation").module.__name__ + ".gazetteer")  # type: ignore[union-attr]
     table = gaz.gazetteer()
-    from opencc_purepy import OpenCC
+    from opencc import OpenCC
 
     s2t = OpenCC("s2t")
     spellings = {

@@ -197,7 +197,7 @@ def test_gazetteer_keeps_only_the_latest_year() -> None:
 
 @functools.cache
 def _s2t() -> Any:
-    from opencc_purepy import OpenCC
+    from opencc import OpenCC  # the compiled converter llmx depends on
 
     return OpenCC("s2t")
 
