@@ -263,8 +263,11 @@ def one_line(err: str) -> str:
 
 
 def resume_counts(folder: Path, out: Path, texts: dict[str, str], tmp: Path) -> tuple[int, int]:
+    """Recover as the README says -- re-run the same command, then ``--retry-failed`` for the
+    documents written as errors -- against a well-behaved server, and count."""
     with ScriptedServer(numbers) as good:
         extract(folder, out, good.base_url, tmp)
+        extract(folder, out, good.base_url, tmp, "--retry-failed")
     return count(out, texts)
 
 

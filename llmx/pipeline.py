@@ -233,7 +233,7 @@ class Pipeline:
             meta.cached_chunks += int(out.cached)
             meta.warnings.extend(out.warnings)
             grounded, warnings = await run_cpu(
-                len(chunk.text),
+                len(cleaned.text),  # a large document's chunks are grounded off the loop
                 ground_chunk,
                 grounder,
                 self.task,
@@ -264,8 +264,9 @@ class Pipeline:
     async def _call(self, chunk: Chunk, doc: Document) -> ChunkOutput:
         async with self._calls:
             call = self.backend.extract_chunk(self.task, chunk, doc)
-            if self.backend.name == "rules":  # CPU only, no I/O: large chunks off the loop
-                return await run_cpu_coroutine(len(chunk.text), call)
+            if getattr(self.backend, "cpu_bound", False):  # CPU only, no I/O: a large
+                # document's chunks run off the loop, so signals are heard between them
+                return await run_cpu_coroutine(len(doc.text), call)
             return await call
 
     # -- a stream of documents ---------------------------------------------------------------

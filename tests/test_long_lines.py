@@ -22,7 +22,8 @@ from llmx.text.cleaning import clean
 from llmx.text.script import normalize_for_matching
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-SENTENCE = "此次智力帮扶活动中，各位專家深入溝通對接，培训320余人次。"  # no line break anywhere
+# No line break anywhere; places and a pairing in every sentence, so the rules have work to do.
+SENTENCE = "此次广州市專家赴黔南州开展智力帮扶活动，各位專家深入溝通對接，培训320余人次。"
 
 
 def one_line(chars: int) -> str:
@@ -63,7 +64,9 @@ def test_a_long_line_converts_without_forking(monkeypatch: pytest.MonkeyPatch) -
     text = one_line(1_300_000)
     view = normalize_for_matching(text)
     assert len(view) == len(text)
-    assert view.startswith("此次智力帮扶活动中,各位专家深入沟通对接,培训320余人次。")
+    assert view.startswith(
+        "此次广州市专家赴黔南州开展智力帮扶活动,各位专家深入沟通对接,培训320余人次。"
+    )
     assert view.endswith("培训320余人次。")
     cleaned = clean(text)
     assert cleaned.text == text  # nothing to remove, and no quadratic work on the way

@@ -171,7 +171,7 @@ def test_deterministic() -> None:
 async def test_backend_extract_chunk() -> None:
     text, records = _seed("000")
     backend: Backend = RulesBackend()  # mypy checks the protocol
-    assert (backend.name, backend.model, backend.max_chunk_chars) == ("rules", None, None)
+    assert (backend.name, backend.model, backend.max_chunk_chars) == ("rules", None, 20_000)
     doc = Document(id="000", text=text, source="seeds/000.txt")
     out = await backend.extract_chunk(load_task("cooperation"), Chunk(0, text, 0), doc)
     assert out.records == records

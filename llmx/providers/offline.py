@@ -2,7 +2,8 @@
 
 A task provides it as the ``extract_offline(text) -> {kind: [record]}`` hook of its module;
 records may carry ``_span`` / ``_evidence_span`` (``[start, end)`` into ``text``), which
-grounding verifies instead of searching. The whole cleaned document is one chunk.
+grounding verifies instead of searching. A cleaned document up to 20,000 characters (any
+news article) is one chunk; a longer one is cut at sentence boundaries.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ class OfflineBackend:
 
     name = "rules"
     model: str | None = None
-    max_chunk_chars: int | None = None
+    cpu_bound = True  # no I/O: the pipeline runs a large document's calls off the event loop
+    # Rules read a whole article at once (links, sections); a huge document is cut into
+    # pieces of this size at sentence boundaries so no extractor's cost can run away on it.
+    max_chunk_chars: int | None = 20_000
 
     async def extract_chunk(self, task: Task, chunk: Chunk, doc: Document) -> ChunkOutput:
         """Extract records from ``chunk.text`` (offsets in ``_span`` index into it)."""
