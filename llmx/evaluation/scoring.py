@@ -354,10 +354,14 @@ class Scorer:
         return out
 
 
-@cache
 def scorer_for(task: str | None = None) -> Scorer:
-    """The scorer of a task by name (cached per process)."""
-    return Scorer(load_task(task))
+    """The scorer of a task by name (one per loaded task: reloading a task gives a new one)."""
+    return _scorer(load_task(task))
+
+
+@cache
+def _scorer(task: Task) -> Scorer:
+    return Scorer(task)
 
 
 def _repeats(
