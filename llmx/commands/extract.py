@@ -75,7 +75,7 @@ def command(
     from llmx.config import ConfigError, load_settings
     from llmx.locking import OutputLocked
     from llmx.output import StorageError
-    from llmx.tasks import TaskError
+    from llmx.tasks import TaskError, load_task
 
     err = Console(stderr=True, soft_wrap=True)  # one message, one line (greppable)
     # instructor logs every failed attempt at ERROR; llmx reports failures itself, per document.
@@ -99,6 +99,7 @@ def command(
     }
     try:
         settings = load_settings(overrides)
+        load_task(settings.task)  # an unknown or missing task is the first thing to say
         if settings.backend == "auto" and settings.effective_backend() == "rules":
             err.print(
                 "llmx: no endpoint configured (set OPENAI_BASE_URL or --base-url, plus "
