@@ -45,9 +45,9 @@ def _corrupt(exc: sqlite3.Error) -> bool:
 class ResponseCache:
     """``get``/``put`` of JSON-serialisable values (responses) and text (results) by key."""
 
-    def __init__(self, path: str | Path, *, notice: Callable[[str], None] = _stderr) -> None:
+    def __init__(self, path: str | Path, *, notice: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
-        self.notice = notice
+        self.notice = notice or _stderr
         self.hits = 0
         self.misses = 0
         self._db: sqlite3.Connection | None = None

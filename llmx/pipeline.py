@@ -97,8 +97,7 @@ class Pipeline:
         if not settings.cache:
             cache = None
         elif cache is None and settings.effective_backend() == "llm":
-            path = settings.cache_dir / "cache.sqlite"
-            cache = ResponseCache(path, notice=notice) if notice else ResponseCache(path)
+            cache = ResponseCache(settings.cache_dir / "cache.sqlite", notice=notice)
         self.cache = cache
         self.backend = backend or make_backend(settings, cache)
         if self.backend.name == "rules" and self.task.offline_extractor is None:

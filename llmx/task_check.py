@@ -10,7 +10,6 @@ task's gold model, and their spans slice the documents to their quotes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from llmx.tasks import Task, TaskError, load_task
 
@@ -105,10 +104,3 @@ def check_task(name: str) -> list[Check]:
     checks.append(_render(task))
     checks += _gold(task)
     return checks
-
-
-def relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

@@ -93,7 +93,6 @@ class RecordSpec:
 
 Summarize = Callable[[str, Mapping[str, Any]], str]
 OfflineExtractor = Callable[[str], dict[str, list[dict[str, Any]]]]
-GoldCheck = Callable[[str, Mapping[str, Any]], list[str]]
 
 
 @dataclass(frozen=True, eq=False)  # identity equality: a loaded task is one object

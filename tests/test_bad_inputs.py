@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from _cli import extract_args, run_llmx
 
 from llmx.testing import Reply, ScriptedServer
@@ -52,6 +53,7 @@ def test_bad_files_are_reported_and_the_run_completes(tmp_path: Path) -> None:
     assert results["big5"]["metrics"], results["big5"]
 
 
+@pytest.mark.slow
 def test_retry_failed_redoes_only_the_failures(tmp_path: Path) -> None:
     corpus = tmp_path / "in"
     corpus.mkdir()

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 import pytest
+from _scripted import run_scripted
 
-from llmx.api import aextract
 from llmx.core.documents import Document
 from llmx.testing import Reply, ScriptedServer
 
@@ -30,17 +30,7 @@ GOOD = {
 
 
 async def run(server: ScriptedServer, docs: list[Document], **kw: Any) -> list[Any]:
-    opts: dict[str, Any] = {
-        "backend": "llm",
-        "base_url": server.base_url,
-        "model": "scripted-model",
-        "cache": False,
-        "max_backoff": 0.05,
-        "timeout": 5.0,
-        "show_quantities": False,
-    }
-    opts.update(kw)
-    return await asyncio.wait_for(aextract(docs, **opts), 30)
+    return await run_scripted(server, docs, **kw)
 
 
 async def test_identical_requests_in_flight_are_sent_once() -> None:

@@ -68,6 +68,7 @@ def test_every_line_duplicated_is_refused_as_duplicated(tmp_path: Path) -> None:
         list(read_results(path))
 
 
+@pytest.mark.slow
 def test_eval_command_says_which_line_is_bad(tmp_path: Path) -> None:
     ids = sorted(p.stem for p in (REPO / "seeds").glob("*.txt"))
     path = write(tmp_path, *(line(i, metrics=[metric("lots")]) for i in ids))

@@ -51,6 +51,7 @@ def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
+@pytest.mark.slow
 def test_second_run_makes_no_requests(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path, 6)
     out = tmp_path / "out.jsonl"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _scripted import run_scripted
 
-from llmx.api import aextract
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.providers.base import FatalEndpointError
@@ -48,17 +48,7 @@ GOOD = {"programmes": [PROGRAMME], "metrics": [METRIC]}
 async def run(
     server: ScriptedServer, docs: list[Document] | None = None, **settings: Any
 ) -> list[DocResult]:
-    opts: dict[str, Any] = {
-        "backend": "llm",
-        "base_url": server.base_url,
-        "model": "scripted-model",
-        "cache": False,
-        "max_backoff": 0.05,
-        "timeout": 5.0,
-        "show_quantities": False,
-    }
-    opts.update(settings)
-    return await aextract(docs or [DOC], **opts)
+    return await run_scripted(server, docs or [DOC], **settings)
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema", "json", "md_json"])

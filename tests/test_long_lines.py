@@ -11,12 +11,11 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from _cli import cli_env
+from _cli import popen_llmx
 
 from llmx.text.cleaning import clean
 from llmx.text.script import normalize_for_matching
@@ -31,15 +30,8 @@ def one_line(chars: int) -> str:
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "llmx.cli", *args],
-        cwd=cwd,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own group: a forked worker dies with it on timeout
-    )
+    # its own group: a forked worker dies with it on timeout
+    return popen_llmx(*args, cwd=cwd, start_new_session=True)
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float) -> tuple[int, str]:

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from _cli import extract_args, popen_llmx
 
 from llmx.testing import Reply, ScriptedServer
@@ -59,6 +60,7 @@ def doc_counts(out: Path) -> Counter[str]:
     return Counter(json.loads(line)["doc_id"] for line in out.read_text("utf-8").splitlines())
 
 
+@pytest.mark.slow
 def test_second_run_on_the_same_output_refuses_and_names_the_holder(tmp_path: Path) -> None:
     n = 8
     corpus = corpus_of(tmp_path, n)
@@ -84,6 +86,7 @@ def test_second_run_on_the_same_output_refuses_and_names_the_holder(tmp_path: Pa
     assert max(counts.values()) == 1  # nothing written twice
 
 
+@pytest.mark.slow
 def test_retry_failed_never_drops_a_running_runs_lines(tmp_path: Path) -> None:
     n = 8
     corpus = corpus_of(tmp_path, n)

@@ -109,6 +109,7 @@ def _mid_character(line: bytes) -> bytes:  # cut inside a 3-byte UTF-8 character
 
 
 @pytest.mark.parametrize("cut", [_half, _mid_character])
+@pytest.mark.slow
 def test_corrupt_middle_line_is_set_aside_and_redone_then_eval_reads_the_file(
     tmp_path: Path, cut
 ) -> None:

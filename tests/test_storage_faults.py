@@ -99,6 +99,7 @@ def _bad_pages(db: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_garbage, _truncated, _bad_pages])
+@pytest.mark.slow
 def test_corrupt_cache_is_moved_aside_and_no_document_fails(tmp_path: Path, damage) -> None:
     corpus = corpus_of(tmp_path, 30, pad=20)
     cache = tmp_path / "cache"

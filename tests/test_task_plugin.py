@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _cli import run_llmx
 
 from llmx.testing import Reply, ScriptedServer
@@ -44,6 +45,7 @@ def _responder(request: dict[str, Any]) -> Reply:
     return Reply.data({"mentions": found})
 
 
+@pytest.mark.slow
 def test_new_task_annotate_extract_eval(tmp_path: Path) -> None:
     made = run_llmx("task", "new", "events", "--root", ".", cwd=tmp_path)
     assert made.returncode == 0, made.stderr

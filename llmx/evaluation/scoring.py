@@ -496,16 +496,3 @@ def summarize_kind(
         links={f: fields[f].rate for f in link_fields if f in fields},
         groups=dict(sorted(groups.items())),
     )
-
-
-def summarize(
-    docs: Sequence[DocScore], kinds: Sequence[str] | None = None
-) -> dict[str, KindScores]:
-    """Scores per kind for the kinds seen in ``docs`` (or the ones given), without a task:
-    link accuracy is then not singled out (see :meth:`Scorer.summarize`)."""
-    if kinds is None:
-        seen: dict[str, None] = {}
-        for d in docs:
-            seen.update(dict.fromkeys(d.counts))
-        kinds = list(seen)
-    return {kind: summarize_kind(docs, kind) for kind in kinds}
