@@ -125,7 +125,11 @@ class Pipeline:
             text_sha256=text_sha256,
         )
         result = DocResult(
-            doc_id=safe_text(doc.id), source=safe_text(doc.source), task=self.task.name, meta=meta
+            doc_id=safe_text(doc.id),
+            source=safe_text(doc.source),
+            task=self.task.name,
+            meta=meta,
+            fields=dict(doc.fields),
         )
         key = self._result_key(text_sha256) if self.cache is not None else ""
         cached = self._cached_result(key, result) if key else None
@@ -183,7 +187,7 @@ class Pipeline:
         meta.text_sha256 = fresh.meta.text_sha256
         meta.usage = type(meta.usage)()
         meta.attempts, meta.cached_chunks = 0, meta.chunks
-        hit.doc_id, hit.source = fresh.doc_id, fresh.source
+        hit.doc_id, hit.source, hit.fields = fresh.doc_id, fresh.source, fresh.fields
         self.cache.hits += 1
         return hit
 

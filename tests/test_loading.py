@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -256,3 +257,22 @@ def test_unreadable_file_is_a_problem(tmp_path: Path) -> None:
         assert isinstance(problem, LoadProblem) and problem.details["kind"] == "io"
     finally:
         path.chmod(0o644)
+
+
+def test_jsonl_row_fields_are_carried_to_the_result(tmp_path: Path) -> None:
+    from llmx import extract
+
+    rows = tmp_path / "rows.jsonl"
+    row = {
+        "id": "a",
+        "text": "广州市帮扶毕节市，培训320余人次。",
+        "url": "http://x/1",
+        "date": "2024-01-02",
+    }
+    rows.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    docs = [d for d in load_documents([rows]) if isinstance(d, Document)]
+    assert docs[0].fields == {"url": "http://x/1", "date": "2024-01-02"}
+    first = extract([rows], task="cooperation", backend="rules", cache_dir=tmp_path / "c")
+    again = extract([rows], task="cooperation", backend="rules", cache_dir=tmp_path / "c")
+    assert first[0].fields == again[0].fields == {"url": "http://x/1", "date": "2024-01-02"}
+    assert json.loads(first[0].model_dump_json())["fields"]["url"] == "http://x/1"

@@ -6,8 +6,9 @@ from the user's file. Cleaning and chunking produce *views* that carry a map bac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,8 @@ class Document:
         source: Where it came from (a path, or ``path:line`` for JSONL rows).
         encoding: The codec that decoded it.
         warnings: Anything the loader noticed (e.g. a non-UTF-8 encoding was guessed).
+        fields: Other fields of the input (a JSONL row's ``url``, ``date``, ``source``...),
+            carried unchanged to ``DocResult.fields``.
     """
 
     id: str
@@ -27,6 +30,7 @@ class Document:
     source: str
     encoding: str = "utf-8"
     warnings: tuple[str, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

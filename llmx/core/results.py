@@ -77,6 +77,8 @@ class DocResult(BaseModel):
     status: Literal["ok", "error"] = "ok"
     error: DocError | None = None
     meta: DocMeta
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """Other fields of the input document (``Document.fields``), carried unchanged."""
 
     @model_validator(mode="after")
     def _records_are_lists_of_objects(self) -> DocResult:

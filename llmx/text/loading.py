@@ -314,6 +314,7 @@ def _load_jsonl(file: Path, ids: _Ids, max_bytes: int) -> Iterator[Document | Lo
                 source=source,
                 encoding="utf-8",
                 warnings=(note,) if note else (),
+                fields={k: v for k, v in row.items() if k not in ("id", "text")},
             )
     if not rows:
         yield LoadProblem(source=str(file), message="empty (no rows)", details={"kind": "empty"})
