@@ -97,37 +97,66 @@ class Pairing:
 # --- mentions ----------------------------------------------------------------------------
 
 
+NameHit = tuple[int, tuple[str, ...], bool]  # (end, codes, strong)
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """A name of the division table, with what the scan needs to know of it precomputed."""
+
+    codes: tuple[str, ...]
+    official: bool  # some division is officially called exactly this
+    by_suffix: dict[str, tuple[str, ...]]  # next character -> codes it completes (黔南 + 州)
+
+
 @cache
-def _prefixes() -> frozenset[str]:
-    """The first two characters of every name in the division table."""
-    return frozenset(name[:2] for name in gazetteer().by_name)
+def _names() -> tuple[Any, list[_Name]]:
+    """One Aho–Corasick automaton over every name (a Rust DFA: a text is scanned once, instead
+    of probing every (start, length) pair in a dict, once most of the extractor's time)."""
+    import ahocorasick_rs
 
-
-def _names_at(gaz: Gazetteer, norm: str, i: int) -> list[tuple[int, tuple[str, ...], bool]]:
-    """Names starting at ``i``, longest first: (end, codes, strong). Strong: an official name,
-    or a short name with its division's suffix (黔南州)."""
-    found: list[tuple[int, tuple[str, ...], bool]] = []
-    if norm[i : i + 2] not in _prefixes():  # most positions start no name: skip them fast
-        return found
-    for end in range(min(len(norm), i + gaz.longest), i + 1, -1):
-        name = norm[i:end]
-        codes = gaz.by_name.get(name)
-        if not codes or name in _GENERIC:
+    gaz = gazetteer()
+    words: list[str] = []
+    names: list[_Name] = []
+    for name, codes in gaz.by_name.items():
+        if name in _GENERIC or len(name) < 2:
             continue
-        nxt = norm[end : end + 1]
-        suffixed = tuple(
-            c
-            for c in codes
-            if nxt and gaz.divisions[c].name.endswith(nxt) and gaz.divisions[c].name != name
+        by_suffix: dict[str, list[str]] = {}
+        for c in codes:
+            official_name = gaz.divisions[c].name
+            if official_name != name:
+                by_suffix.setdefault(official_name[-1], []).append(c)
+        words.append(name)
+        names.append(
+            _Name(
+                tuple(codes),
+                any(gaz.divisions[c].name == name for c in codes),
+                {k: tuple(v) for k, v in by_suffix.items()},
+            )
         )
-        if suffixed:
-            found.append((end + 1, suffixed, True))
-        official = any(gaz.divisions[c].name == name for c in codes)
-        found.append((end, codes, official))
+    return ahocorasick_rs.AhoCorasick(words), names
+
+
+def _all_names(norm: str) -> dict[int, list[NameHit]]:
+    """Names starting at each position of ``norm``, longest first: (end, codes, strong).
+    Strong: an official name, or a short name with its division's suffix (黔南州)."""
+    automaton, names = _names()
+    by_start: dict[int, list[tuple[int, _Name]]] = {}
+    for index, start, end in automaton.find_matches_as_indexes(norm, overlapping=True):
+        by_start.setdefault(start, []).append((end, names[index]))
+    found: dict[int, list[NameHit]] = {}
+    for i, ends in by_start.items():
+        hits: list[NameHit] = []
+        for end, name in sorted(ends, key=lambda e: -e[0]):
+            suffixed = name.by_suffix.get(norm[end : end + 1])
+            if suffixed:
+                hits.append((end + 1, suffixed, True))
+            hits.append((end, name.codes, name.official))
+        found[i] = hits
     return found
 
 
-Names = Callable[[int], list[tuple[int, tuple[str, ...], bool]]]
+Names = Callable[[int], list[NameHit]]
 
 
 def _chain_at(
@@ -176,18 +205,11 @@ def _starts_ok(norm: str, i: int) -> bool:
 def find_mentions(text: str, norm: str) -> list[Mention]:
     """Every place mention in the text, in order, resolved to a division code."""
     gaz = gazetteer()
-    prefixes = _prefixes()
-    starts = [
-        i for i in range(len(norm) - 1) if norm[i : i + 2] in prefixes and _starts_ok(norm, i)
-    ]
+    table = _all_names(norm)
+    starts = sorted(i for i in table if _starts_ok(norm, i))
 
-    memo: dict[int, list[tuple[int, tuple[str, ...], bool]]] = {}
-
-    def names(i: int) -> list[tuple[int, tuple[str, ...], bool]]:
-        # both scans and every chain ask the same positions: look each up once per text
-        if i not in memo:
-            memo[i] = _names_at(gaz, norm, i)
-        return memo[i]
+    def names(i: int) -> list[NameHit]:
+        return table.get(i, [])
 
     def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
         found: list[tuple[int, int, tuple[str, ...]]] = []
