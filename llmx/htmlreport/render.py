@@ -1,0 +1,55 @@
+"""Draw a :class:`~llmx.htmlreport.model.Page` as one self-contained HTML file (Jinja2 templates
+shipped in ``templates/``; the stylesheet and script are inlined, so the file works offline)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import jinja2
+from markupsafe import Markup, escape
+
+from llmx.htmlreport import chart
+from llmx.htmlreport.model import Page
+
+
+def source_text(text: str) -> Markup:
+    """Escaped text for the page's text pane; CR as a character reference, because an HTML
+    parser turns a raw CR (or CR LF) into LF and every later offset would be off by one."""
+    return Markup(str(escape(text)).replace("\r", "&#13;"))
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("llmx.htmlreport", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["t"] = source_text
+    env.filters["f3"] = percent
+    env.filters["num"] = chart.number
+    return env
+
+
+def _asset(name: str) -> Markup:
+    text = resources.files("llmx.htmlreport").joinpath("templates", name).read_text("utf-8")
+    return Markup(text)
+
+
+def render_page(page: Page) -> str:
+    """The HTML of the page."""
+    edges = page.edges
+    return _environment().get_template("report.html.j2").render(
+        page=page,
+        chart=chart.layout(edges) if edges else None,
+        bars=chart.bars(edges) if edges else [],
+        css=_asset("report.css"),
+        js=_asset("report.js"),
+    )
