@@ -35,8 +35,10 @@ def command(
     ] = None,
     gold: Annotated[
         Path | None,
-        typer.Option("--gold", help="Gold folder for the eval's missed records [default: the "
-        "report's dataset]."),
+        typer.Option(
+            "--gold",
+            help="Gold folder for the eval's missed records [default: the report's dataset].",
+        ),
     ] = None,
     task: Annotated[
         str | None, typer.Option(help="Task name [default: the one the run names].")
@@ -59,7 +61,9 @@ def command(
     html = render_page(page)
     try:
         if output.is_dir():
-            raise IsADirectoryError(f"-o {output} is a folder; give a file such as {output}/report.html")
+            raise IsADirectoryError(
+                f"-o {output} is a folder; give a file such as {output}/report.html"
+            )
         output.parent.mkdir(parents=True, exist_ok=True)
         tmp = output.with_name(f".{output.name}.tmp")
         tmp.write_text(html, encoding="utf-8")

@@ -47,7 +47,7 @@ def build_page(
     for state in ("missing", "changed", "unverified"):
         count = sum(d.text_state == state for d in docs)
         if count:
-            notes.append(f"{count} of {len(docs)} document(s): {TEXT_NOTES[state]}")  # type: ignore[index]
+            notes.append(f"{count} of {len(docs)} document(s): {TEXT_NOTES[state]}")
     evaluation = None
     if eval_report is not None:
         report = read_report(eval_report)

@@ -109,7 +109,9 @@ def layout(edges: Edges, max_nodes: int = MAX_NODES) -> Chart | None:
         pair = (src_of[e.source], dst_of[e.target])
         merged[pair] += e.weight(m)
         titles[pair].append(f"{e.source} → {e.target}: {number(e.weight(m))} {m}")
-    sources = sorted({s for s, _ in merged}, key=lambda s: (s.startswith("… "), -_sum(merged, s, 0)))
+    sources = sorted(
+        {s for s, _ in merged}, key=lambda s: (s.startswith("… "), -_sum(merged, s, 0))
+    )
     row_of = {s: i for i, s in enumerate(sources)}
     centre: dict[str, float] = {}
     for t in {t for _, t in merged}:

@@ -112,7 +112,9 @@ def score_rows(summary: Mapping[str, KindScores]) -> list[ScoreRow]:
         rows.append(ScoreRow(kind, "partial", *_prf(s.partial)))
         rows.append(ScoreRow(kind, "macro strict", *_prf(s.macro_strict)))
         for group, gc in s.groups.items():
-            rows.append(ScoreRow(f"{kind} · {group}", "strict", *_prf(gc.strict), gc.tp, gc.fp, gc.fn))
+            rows.append(
+                ScoreRow(f"{kind} · {group}", "strict", *_prf(gc.strict), gc.tp, gc.fp, gc.fn)
+            )
     return rows
 
 

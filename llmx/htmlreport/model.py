@@ -169,7 +169,7 @@ def _span(value: Any, length: int | None) -> tuple[tuple[int, int] | None, str]:
         return (start, end) if valid(start, end, math.inf) else None, ""
     if valid(start, end, length):
         return (start, end), ""
-    return None, f"span {show(list(value))} is outside the text (length {length})"
+    return None, f"span {show(list(value))} does not slice the text (length {length})"
 
 
 def _summary(task: Task, kind: str, record: Mapping[str, Any]) -> str:
@@ -180,7 +180,13 @@ def _summary(task: Task, kind: str, record: Mapping[str, Any]) -> str:
 
 
 def record_view(
-    task: Task, doc_dom: str, k: int, i: int, kind: str, record: Mapping[str, Any], length: int | None
+    task: Task,
+    doc_dom: str,
+    k: int,
+    i: int,
+    kind: str,
+    record: Mapping[str, Any],
+    length: int | None,
 ) -> RecordView:
     span, problem = _span(record.get("span"), length)
     evidence, evidence_problem = _span(record.get("evidence_span"), length)

@@ -46,10 +46,14 @@ def _asset(name: str) -> Markup:
 def render_page(page: Page) -> str:
     """The HTML of the page."""
     edges = page.edges
-    return _environment().get_template("report.html.j2").render(
-        page=page,
-        chart=chart.layout(edges) if edges else None,
-        bars=chart.bars(edges) if edges else [],
-        css=_asset("report.css"),
-        js=_asset("report.js"),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            page=page,
+            chart=chart.layout(edges) if edges else None,
+            bars=chart.bars(edges) if edges else [],
+            css=_asset("report.css"),
+            js=_asset("report.js"),
+        )
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 _UNRENDERABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -66,7 +67,7 @@ def segments(text: str, marks: Iterable[Mark]) -> list[Segment]:
     cuts = sorted({0, len(text), *starts, *ends})
     active: dict[tuple[str, str], None] = {}  # ordered set: keys in the order they opened
     out: list[Segment] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in pairwise(cuts):
         for m in ends.get(a, ()):
             active.pop((m.key, m.role), None)
         for m in starts.get(a, ()):

@@ -15,7 +15,7 @@ from typing import Literal
 
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
-from llmx.output import text_hash
+from llmx.output import safe_text, text_hash
 from llmx.text.loading import load_documents
 
 TextState = Literal["verified", "unverified", "changed", "missing"]
@@ -38,7 +38,7 @@ class TextFinder:
         self._by_id: dict[str, Document] = {}
         for doc in load_documents(list(inputs)):
             if isinstance(doc, Document):
-                self._by_id.setdefault(doc.id, doc)
+                self._by_id.setdefault(safe_text(doc.id), doc)  # as the run wrote the id
             else:
                 self.problems.append(f"{doc.source}: {doc.message}")
         self._bases = [Path(), *bases]
@@ -62,8 +62,8 @@ class TextFinder:
         if not source:
             return None
         head, _, tail = source.rpartition(":")
-        names = [source, head] if head and tail.isdigit() else [source]
-        for name in names:
+        names = [(source, "")] + ([(head, tail)] if head and tail.isdigit() else [])
+        for name, line in names:
             for base in self._bases:
                 path = Path(name) if Path(name).is_absolute() else base / name
                 docs = self._file(path)
@@ -71,8 +71,11 @@ class TextFinder:
                     continue
                 if path.suffix.lower() != ".jsonl" and len(docs) == 1:
                     return next(iter(docs.values()))
+                by_line = [d for d in docs.values() if line and d.source.endswith(f":{line}")]
                 if result.doc_id in docs:
                     return docs[result.doc_id]
+                if by_line:  # the row the run names (its id may have been renamed)
+                    return by_line[0]
         return None
 
     def _file(self, path: Path) -> dict[str, Document]:
@@ -82,6 +85,6 @@ class TextFinder:
             if path.is_file():
                 for doc in load_documents([path]):
                     if isinstance(doc, Document):
-                        docs.setdefault(doc.id, doc)
+                        docs.setdefault(safe_text(doc.id), doc)
             self._files[key] = docs
         return self._files[key]
