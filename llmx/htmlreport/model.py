@@ -17,7 +17,7 @@ from llmx.tasks import Task
 
 GROUNDINGS: tuple[str, ...] = get_args(Grounding)
 _HIDDEN_FIELDS = frozenset({"span", "evidence_span", "grounding"})
-_VALUE_CHARS = 300  # a field value longer than this is cut in the page
+_VALUE_CHARS = 160  # a field value longer than this is cut in the page (size: 2000 docs)
 _FIELD_COLUMNS = 4  # input fields shown as index columns (the rest in each document)
 
 TEXT_NOTES: dict[TextState, str] = {
@@ -153,7 +153,10 @@ class Page:
 
 def show(value: Any) -> str:
     """A field value as one short line (strings as they are, the rest as JSON)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
     text = displayable(text)
     return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 1] + "…"
 
@@ -189,6 +192,9 @@ def record_view(
     length: int | None,
 ) -> RecordView:
     span, problem = _span(record.get("span"), length)
+    # the quote is the highlighted evidence when the text is shown: not repeated in the fields
+    quote = task.records[kind].quote if kind in task.records and length is not None else None
+    hidden = _HIDDEN_FIELDS | {quote}
     evidence, evidence_problem = _span(record.get("evidence_span"), length)
     key = f"{k}_{i}"
     return RecordView(
@@ -199,7 +205,11 @@ def record_view(
         grounding=str(record.get("grounding") or "unknown"),
         span=span,
         evidence_span=evidence,
-        fields=[(show(n), show(v)) for n, v in record.items() if n not in _HIDDEN_FIELDS],
+        fields=[
+            (show(n), show(v))
+            for n, v in record.items()
+            if n not in hidden and v is not None and v != [] and v != ""
+        ],
         problems=[p for p in (problem, evidence_problem) if p],
     )
 

@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from llmx.htmlreport import chart
 from llmx.htmlreport.model import Page
@@ -16,7 +16,13 @@ from llmx.htmlreport.model import Page
 def source_text(text: str) -> Markup:
     """Escaped text for the page's text pane; CR as a character reference, because an HTML
     parser turns a raw CR (or CR LF) into LF and every later offset would be off by one."""
-    return Markup(str(escape(text)).replace("\r", "&#13;"))
+    return Markup(str(element_text(text)).replace("\r", "&#13;"))
+
+
+def element_text(text: str) -> Markup:
+    """Escaped for an element's content: ``&``, ``<``, ``>`` only (quotes are harmless there,
+    and ``&#34;`` five times over made record fields a third of a large page)."""
+    return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def percent(value: float | None) -> str:
@@ -33,6 +39,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["t"] = source_text
+    env.filters["e_text"] = element_text
     env.filters["f3"] = percent
     env.filters["num"] = chart.number
     return env

@@ -42,17 +42,20 @@ class TextFinder:
             else:
                 self.problems.append(f"{doc.source}: {doc.message}")
         self._bases = [Path(), *bases]
-        self._files: dict[Path, dict[str, Document]] = {}
+        self._files: dict[Path, tuple[dict[str, Document], dict[str, Document]]] = {}
 
     def find(self, result: DocResult) -> FoundText:
         want = result.meta.text_sha256
-        candidates = [self._by_id.get(result.doc_id), self._from_source(result)]
-        found = [d for d in candidates if d is not None]
-        for doc in found:
+        found: list[Document] = []
+        for where in ("inputs", "source"):  # the source is read only when the inputs fail
+            doc = self._by_id.get(result.doc_id) if where == "inputs" else self._from_source(result)
+            if doc is None:
+                continue
             if want is None:
                 return FoundText(doc.text, "unverified", doc.source)
             if text_hash(doc.text) == want:
                 return FoundText(doc.text, "verified", doc.source)
+            found.append(doc)
         if found:
             return FoundText(None, "changed", found[0].source)
         return FoundText(None, "missing")
@@ -66,25 +69,27 @@ class TextFinder:
         for name, line in names:
             for base in self._bases:
                 path = Path(name) if Path(name).is_absolute() else base / name
-                docs = self._file(path)
+                docs, by_line = self._file(path)
                 if not docs:
                     continue
                 if path.suffix.lower() != ".jsonl" and len(docs) == 1:
                     return next(iter(docs.values()))
-                by_line = [d for d in docs.values() if line and d.source.endswith(f":{line}")]
                 if result.doc_id in docs:
                     return docs[result.doc_id]
-                if by_line:  # the row the run names (its id may have been renamed)
-                    return by_line[0]
+                if line in by_line:  # the row the run names (its id may have been renamed)
+                    return by_line[line]
         return None
 
-    def _file(self, path: Path) -> dict[str, Document]:
+    def _file(self, path: Path) -> tuple[dict[str, Document], dict[str, Document]]:
+        """A file's documents by id (as the run writes ids) and by JSONL line number."""
         key = path.resolve() if path.exists() else path
         if key not in self._files:
             docs: dict[str, Document] = {}
+            lines: dict[str, Document] = {}
             if path.is_file():
                 for doc in load_documents([path]):
                     if isinstance(doc, Document):
                         docs.setdefault(safe_text(doc.id), doc)
-            self._files[key] = docs
+                        lines[doc.source.rpartition(":")[2]] = doc
+            self._files[key] = (docs, lines)
         return self._files[key]
