@@ -3,6 +3,7 @@ checks are in test_html_report_browser.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -280,6 +281,18 @@ def test_missing_and_changed_texts_are_said_in_the_page_and_on_stderr(tmp_path: 
     assert parsed.docs["d0"].records  # the records are still listed
 
 
+def test_failed_document_shows_its_error(tmp_path: Path) -> None:
+    from llmx.core.results import DocError
+
+    failed = _result("f", "f.txt", "t")
+    failed.status, failed.error = "error", DocError(type="timeout", message="<no reply> in 120 s")
+    run = tmp_path / "run.jsonl"
+    write_results([failed], run)
+    html = render_page(build_page(run))
+    assert "timeout: &lt;no reply&gt; in 120 s" in html
+    assert "<option>error</option>" in html  # the status filter offers it
+
+
 def test_inputs_option_finds_texts_by_id(tmp_path: Path) -> None:
     text = "培训320余人次。"
     folder = tmp_path / "docs"
@@ -333,3 +346,42 @@ def test_templates_ship_as_package_data() -> None:
 
     folder = resources.files("llmx.htmlreport").joinpath("templates")
     assert {p.name for p in folder.iterdir()} >= {"report.html.j2", "report.css", "report.js"}
+
+
+@pytest.mark.slow
+def test_full_disk_leaves_no_partial_page(seeds_run: tuple[Path, Path], tmp_path: Path) -> None:
+    from _cli import run_llmx
+    from test_storage_faults import tmpfs
+
+    run, _ = seeds_run
+    with tmpfs(tmp_path / "disk", "size=64k") as disk:
+        p = run_llmx(
+            "report", str(run), "--inputs", str(SEEDS), "-o", str(disk / "r.html"), cwd=tmp_path
+        )
+        assert p.returncode == 1, p.stderr
+        assert p.stderr.startswith(f"llmx report: cannot write {disk / 'r.html'}: No space left")
+        assert p.stderr.count("\n") == 1
+        assert list(disk.iterdir()) == []
+
+
+def test_edge_chart_stays_readable_with_many_places() -> None:
+    from llmx.htmlreport.chart import MAX_NODES, ROW, bars, layout
+    from llmx.htmlreport.model import Edge, Edges
+
+    edges = [
+        Edge(f"帮扶方{i}", f"受援地{i % 25}", {"programmes": float(50 - i), "人次": 10.0 * i}, 1)
+        for i in range(45)
+    ]
+    chart = layout(Edges("who helps whom", "programmes", edges))
+    assert chart is not None
+    left = [n for n in chart.nodes if n.anchor == "end"]
+    right = [n for n in chart.nodes if n.anchor == "start"]
+    assert len(left) == MAX_NODES + 1 and left[-1].label == f"… {45 - MAX_NODES} others"
+    assert len(right) == 25
+    for side in (left, right):  # one row per node: labels never overlap
+        ys = sorted(n.y for n in side)
+        assert all(b - a >= ROW for a, b in itertools.pairwise(ys))
+    assert chart.height <= ROW * (MAX_NODES + 3) and chart.width < 1000
+    assert sum(line.width > 0 for line in chart.lines) == len(chart.lines) >= 25
+    rows = bars(Edges("t", "programmes", edges))
+    assert rows[0].percent == 100.0 and rows[0].measures == "0 人次" and rows[-1].weight == "6"

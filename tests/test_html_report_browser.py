@@ -59,7 +59,7 @@ def test_seeds_page_in_chromium(browser: Browser, tmp_path: Path) -> None:
 
     # click a record: its highlights flash; click a highlight: its record flashes
     flashed = browser.js(
-        "(() => { document.querySelector('#d0 li.rec button').click();"
+        "(() => { document.querySelector('#d0 li.rec a.go').click();"
         " return [...document.querySelectorAll('#d0 mark.flash')]"
         "   .map(m => m.dataset.a + '|' + m.dataset.e); })()"
     )

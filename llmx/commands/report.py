@@ -66,8 +66,11 @@ def command(
             )
         output.parent.mkdir(parents=True, exist_ok=True)
         tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(output)  # never a half-written page under the real name
+        try:
+            tmp.write_text(html, encoding="utf-8")
+            tmp.replace(output)  # never a half-written page under the real name
+        finally:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no partial page behind
     except OSError as exc:
         _say(f"llmx report: cannot write {output}: {exc.strerror or exc}")
         raise typer.Exit(1) from None

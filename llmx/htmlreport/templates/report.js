@@ -34,14 +34,15 @@
     return entry;
   }
 
-  function flash(elements) {
+  function flash(elements, name) {
+    name = name || "flash";
     elements.forEach(function (el) {
-      el.classList.remove("flash");
+      el.classList.remove(name);
       void el.offsetWidth; // restart the animation
-      el.classList.add("flash");
+      el.classList.add(name);
     });
     setTimeout(function () {
-      elements.forEach(function (el) { el.classList.remove("flash"); });
+      elements.forEach(function (el) { el.classList.remove(name); });
     }, 1700);
   }
 
@@ -51,9 +52,9 @@
     var slot = entry && entry.marks[rec.getAttribute("data-key")];
     var targets = slot ? (slot.a.length ? slot.a : slot.e) : [];
     if (!targets.length) { flash([rec]); return; }
-    var all = slot.a.concat(slot.e);
     targets[0].scrollIntoView({ block: "center", behavior: "smooth" });
-    flash(all);
+    flash(slot.e.filter(function (m) { return slot.a.indexOf(m) < 0; }), "flash-e");
+    flash(targets); // the anchor (or, without one, the evidence) outlined
   }
 
   function goToRecord(mark) {
@@ -72,6 +73,8 @@
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     if (!(t instanceof Element)) return;
+    var go = t.closest("a.go");
+    if (go) { ev.preventDefault(); goToEvidence(go.closest("li.rec")); return; }
     if (t.closest("details, a, input, select, label")) {
       var link = t.closest("a.torec");
       if (link) {
