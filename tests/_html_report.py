@@ -3,8 +3,10 @@ the text pane's text and each record's highlighted pieces (independent of the pa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 
 @dataclass
@@ -22,7 +24,9 @@ class ReportParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.docs: dict[str, ParsedDoc] = {}
-        self.scripts = 0
+        self.scripts = 0  # executable ones
+        self.data: list[Any] = []  # the JSON blobs (record fields), parsed
+        self._json: list[str] | None = None
         self.external: list[str] = []  # src/href that would reach the network
         self._doc: ParsedDoc | None = None
         self._in_text = False
@@ -33,7 +37,9 @@ class ReportParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "script":
+        if tag == "script" and a.get("type") == "application/json":
+            self._json = []
+        elif tag == "script":
             self.scripts += 1
             if a.get("src"):
                 self.external.append(a["src"])
@@ -56,7 +62,10 @@ class ReportParser(HTMLParser):
             self._note = True
 
     def handle_endtag(self, tag: str) -> None:
-        if self._in_text and tag == "div":
+        if tag == "script" and self._json is not None:
+            self.data.append(json.loads("".join(self._json)))
+            self._json = None
+        elif self._in_text and tag == "div":
             assert self._doc is not None
             self._doc.text = "".join(self._pieces)
             self._in_text = False
@@ -68,6 +77,9 @@ class ReportParser(HTMLParser):
             self._note = False
 
     def handle_data(self, data: str) -> None:
+        if self._json is not None:
+            self._json.append(data)
+            return
         if self._note and self._doc is not None:
             self._doc.notes.append(data)
         if not self._in_text:

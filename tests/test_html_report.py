@@ -236,6 +236,10 @@ def test_hostile_text_ids_and_fields_render_inert_and_exact(tmp_path: Path) -> N
     assert check_spans(html, {"d0": text}) == 6
     parsed = parse_report(html)
     assert parsed.scripts == 1 and parsed.external == []
+    fields = parsed.data[0]  # the records' fields: JSON that cannot close its script element
+    assert ["evidence", "</script><script>alert(1)</script>"] not in fields[2]  # (highlighted)
+    assert ["value_text", "<script>"] in fields[2] and ["span", "9–17"] in fields[2]
+    assert "</" not in html.split('class="fields">')[1].split("</script>")[0]
     assert "javascript:alert" not in re.findall(r'href="([^"]*)"', html)
     assert "<img src=x>" not in html and "<b>粗体</b>" not in html
     assert "\r" not in html and "\x00" not in html

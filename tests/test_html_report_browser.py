@@ -72,6 +72,14 @@ def test_seeds_page_in_chromium(browser: Browser, tmp_path: Path) -> None:
     )
     assert target[0] == target[1]
 
+    # a record's fields are drawn when opened
+    cells = browser.js(
+        "(() => { const d = document.querySelector('#d0 li.rec[data-kind=metrics] details');"
+        " d.open = true; return new Promise(ok => setTimeout(() => ok("
+        " [...d.querySelectorAll('th')].map(th => th.textContent)), 100)); })()"
+    )
+    assert "value_text" in cells and "span" in cells and "evidence" not in cells
+
     # filter out a kind: its records hide and highlights only its records had go dark
     hidden = browser.js(
         "(() => { const box = document.querySelector('input[data-filter=kind][value=metrics]');"
@@ -118,7 +126,8 @@ def test_hostile_page_in_chromium(browser: Browser, tmp_path: Path) -> None:
     # the DOM holds the text character for character (CR kept, astral characters whole)
     dom = browser.js("document.querySelector('#d0 .text').textContent")
     assert dom == text.replace("\x00", "\ufffd").replace("\ud800", "\ufffd")
-    assert browser.js("document.querySelectorAll('script').length") == 1
+    assert browser.js("document.querySelectorAll('script:not([type])').length") == 1
+    assert browser.js("JSON.parse(document.querySelector('script.fields').textContent).length") == 4
 
 
 def test_big_run_and_big_document_in_chromium(browser: Browser, tmp_path: Path) -> None:

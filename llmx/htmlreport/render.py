@@ -3,6 +3,7 @@ shipped in ``templates/``; the stylesheet and script are inlined, so the file wo
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import resources
 
@@ -10,7 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from llmx.htmlreport import chart
-from llmx.htmlreport.model import Page
+from llmx.htmlreport.model import Page, RecordView
 
 
 def source_text(text: str) -> Markup:
@@ -23,6 +24,27 @@ def element_text(text: str) -> Markup:
     """Escaped for an element's content: ``&``, ``<``, ``>`` only (quotes are harmless there,
     and ``&#34;`` five times over made record fields a third of a large page)."""
     return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def fields_json(records: list[RecordView]) -> Markup:
+    """Each record's fields as ``[[name, value], ...]`` in JSON, for the page's script to draw
+    when a record's "fields" is opened (as tables they were a third of a large page). ``<`` is
+    escaped so no value can close the script element."""
+    rows = [
+        [
+            *r.fields,
+            *([("span", f"{r.span[0]}–{r.span[1]}")] if r.span else []),
+            *(
+                [("evidence_span", f"{r.evidence_span[0]}–{r.evidence_span[1]}")]
+                if r.evidence_span
+                else []
+            ),
+        ]
+        for r in records
+    ]
+    return Markup(
+        json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    )
 
 
 def percent(value: float | None) -> str:
@@ -39,7 +61,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["t"] = source_text
-    env.filters["e_text"] = element_text
+    env.filters["fields_json"] = fields_json
     env.filters["f3"] = percent
     env.filters["num"] = chart.number
     return env

@@ -1,7 +1,7 @@
 """Cut a text into pieces at every span boundary, so overlapping spans render as flat runs.
 
-A highlighted record may overlap another (a metric's evidence holds a programme's name; two
-metrics share one sentence). HTML elements cannot overlap, so the text is split at every start
+A highlighted record may overlap another (one record's evidence holds another's anchor; two
+records quote one sentence). HTML elements cannot overlap, so the text is split at every start
 and end, and each piece lists the marks covering it: the concatenation of the pieces a mark
 covers is exactly ``text[start:end]``.
 """

@@ -89,6 +89,31 @@
     if (rec2) goToEvidence(rec2);
   });
 
+  // -- a record's fields, drawn when first opened (kept as JSON: tables made pages large) ----
+  var fieldData = {};
+  document.addEventListener("toggle", function (ev) {
+    var box = ev.target;
+    if (!(box instanceof Element) || !box.open || box.hasAttribute("data-drawn")) return;
+    var rec = box.closest("li.rec");
+    if (!rec) return;
+    var article = rec.closest("article.doc");
+    if (!fieldData[article.id]) {
+      var blob = article.querySelector("script.fields");
+      fieldData[article.id] = blob ? JSON.parse(blob.textContent) : [];
+    }
+    var rows = fieldData[article.id][parseInt(rec.getAttribute("data-i"), 10)] || [];
+    var table = document.createElement("table");
+    table.className = "fields";
+    rows.forEach(function (row) {
+      var tr = table.insertRow(), th = document.createElement("th");
+      th.textContent = row[0];
+      tr.appendChild(th);
+      tr.insertCell().textContent = row[1];
+    });
+    box.appendChild(table);
+    box.setAttribute("data-drawn", "");
+  }, true);
+
   // -- filters ------------------------------------------------------------------------------
   function checked(name) {
     var out = {};
