@@ -12,12 +12,36 @@ from markupsafe import Markup
 
 from llmx.htmlreport import chart
 from llmx.htmlreport.model import Page, RecordView
+from llmx.htmlreport.segments import Segment
 
 
 def source_text(text: str) -> Markup:
     """Escaped text for the page's text pane; CR as a character reference, because an HTML
     parser turns a raw CR (or CR LF) into LF and every later offset would be off by one."""
     return Markup(str(element_text(text)).replace("\r", "&#13;"))
+
+
+def pane(segments: list[Segment]) -> Markup:
+    """The text pane: each marked piece a ``<mark>`` naming the records whose anchor
+    (``data-a``) and evidence (``data-e``) cover it, coloured by its first anchor's kind.
+    Built here, not in the template: no whitespace may slip in between pieces (offsets)."""
+    out: list[str] = []
+    for s in segments:
+        text = source_text(s.text)
+        if not s.marked:
+            out.append(text)
+            continue
+        cls = "hl"
+        if s.anchors:
+            cls += f" a k{int(s.anchors[0].split('_')[0]) % 6}"
+        if len(s.anchors) > 1:
+            cls += " multi"
+        # keys are "<int>_<int>": nothing to escape in the attributes
+        out.append(
+            f'<mark class="{cls}" data-a="{" ".join(s.anchors)}" '
+            f'data-e="{" ".join(s.evidence)}">{text}</mark>'
+        )
+    return Markup("".join(out))
 
 
 def element_text(text: str) -> Markup:
@@ -62,6 +86,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["t"] = source_text
     env.filters["fields_json"] = fields_json
+    env.filters["pane"] = pane
     env.filters["f3"] = percent
     env.filters["num"] = chart.number
     return env
