@@ -297,6 +297,16 @@ def test_failed_document_shows_its_error(tmp_path: Path) -> None:
     assert "<option>error</option>" in html  # the status filter offers it
 
 
+def test_empty_run_gives_an_empty_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tmp_path / "run.jsonl"
+    run.write_text("", encoding="utf-8")
+    monkeypatch.setenv("LLMX_TASK", "cooperation")
+    out = tmp_path / "r.html"
+    code, said = cli("report", str(run), "-o", str(out))
+    assert code == 0, said
+    assert "0 documents" in out.read_text("utf-8")
+
+
 def test_inputs_option_finds_texts_by_id(tmp_path: Path) -> None:
     text = "培训320余人次。"
     folder = tmp_path / "docs"

@@ -38,7 +38,11 @@ def build_page(
     """
     results = list(read_results(run))
     named = sorted({r.task for r in results})
-    loaded = load_task(task or (named[0] if named else None))
+    if task is None and not named:  # an empty run: the configured task, as llmx eval does
+        from llmx.config import load_settings
+
+        task = load_settings({}).task
+    loaded = load_task(task or named[0])
     notes = [f"the run names other tasks too: {', '.join(named)}"] if len(named) > 1 else []
     finder = TextFinder(inputs, bases=[Path(run).resolve().parent])
     notes += [f"input {show(p)}" for p in finder.problems[:20]]
