@@ -16,7 +16,12 @@ A task named ``NAME`` lives under a *task root* in three places, one per stage o
   hooks (optional)    ``summarize(kind, record) -> str`` (one line in review and reports),
                       ``extract_offline(text) -> {kind: [record]}`` (the ``rules`` backend),
                       ``check_gold(kind, record) -> list[str]`` (annotation rules beyond the
-                      schema), ``COMPARATORS`` (extra field comparators, by name).
+                      schema), ``COMPARATORS`` (extra field comparators, by name),
+                      ``edges(records) -> [(source, target, {measure: amount})]`` (who relates
+                      to whom in one document, e.g. donor -> recipient: ``llmx report`` sums
+                      each measure per source/target pair over the run and draws the pairs as
+                      a chart and a table; the first measure named weighs the lines, the
+                      hook's docstring's first line titles the chart).
 
 - ``prompts/NAME/`` -- ``system.j2``, ``user.j2``, ``examples.json`` (few-shot examples).
 - ``evals/NAME/`` -- ``GUIDELINES.md``, ``src/*.toml`` (annotations as quotes) and ``gold/*.json``

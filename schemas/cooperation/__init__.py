@@ -7,7 +7,8 @@ package). The contract with llmx is documented in ``llmx/tasks.py``:
   ``span``), ids and links between kinds, and the numeric field checked against the source.
 - ``SCORING``: how the scorer compares records, field by field.
 - hooks: ``summarize`` (one-line view in review), ``extract_offline`` (the ``rules`` backend,
-  ``rules.py``), ``check_gold`` (annotation rules beyond the schema).
+  ``rules.py``), ``check_gold`` (annotation rules beyond the schema), ``edges`` (who helps
+  whom, drawn by ``llmx report``).
 - ``VERSION``: bump when the meaning of a field changes.
 """
 
@@ -168,7 +169,7 @@ SCORING = {
 }
 
 from .hooks import COMPARATORS as _OWN_COMPARATORS  # noqa: E402  (after the model)
-from .hooks import check_gold, enrich, extract_offline, summarize  # noqa: E402
+from .hooks import check_gold, edges, enrich, extract_offline, summarize  # noqa: E402
 from .places import COMPARATORS as _PARTY_COMPARATORS  # noqa: E402
 
 COMPARATORS = {**_OWN_COMPARATORS, **_PARTY_COMPARATORS}
@@ -179,6 +180,7 @@ __all__ = [
     "RESPONSE_MODEL",
     "SCORING",
     "check_gold",
+    "edges",
     "enrich",
     "extract_offline",
     "summarize",

@@ -80,6 +80,50 @@ def enrich(records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str,
 COMPARATORS = {"initiative_name": initiative_name}
 
 
+def _party(written: Any, normalised: Any) -> str:
+    """A party as the chart names it: its division (and body) when resolved, so 黔南 and 黔南州
+    meet in one node; else as written."""
+    if isinstance(normalised, Mapping) and normalised.get("resolved"):
+        return f"{normalised.get('name') or written}{normalised.get('body') or ''}"
+    return str(written)
+
+
+def _parties(programme: Mapping[str, Any], field: str, places: str) -> list[str]:
+    written = programme.get(field) or []
+    normalised = programme.get(places) or []
+    if len(normalised) != len(written):  # a run made before enrich: resolve here
+        from dataclasses import asdict
+
+        from .places import normalize_party
+
+        normalised = [asdict(normalize_party(str(x), [str(y) for y in written])) for x in written]
+    return list(dict.fromkeys(_party(w, n) for w, n in zip(written, normalised, strict=True)))
+
+
+def edges(records: Mapping[str, list[dict[str, Any]]]) -> list[tuple[str, str, dict[str, float]]]:
+    """Who helps whom: donor → recipient, programmes and their metrics summed by unit.
+
+    One item per programme and donor-recipient pair: ``programmes`` 1, plus each metric linked
+    to that programme (``programme`` link) added under its unit (``人次``; targets under
+    ``人次 (target)``). A programme with two donors counts for both pairs.
+    """
+    metrics: dict[str, dict[str, float]] = {}
+    for m in records.get("metrics") or []:
+        value, unit = m.get("value"), str(m.get("unit") or "")
+        if m.get("programme") is None or not isinstance(value, int | float):
+            continue
+        name = f"{unit} (target)" if m.get("status") == "target" else unit
+        sums = metrics.setdefault(str(m["programme"]), {})
+        sums[name] = sums.get(name, 0.0) + float(value)
+    out: list[tuple[str, str, dict[str, float]]] = []
+    for p in records.get("programmes") or []:
+        linked = metrics.get(str(p.get("id")), {})
+        for donor in _parties(p, "donors", "donor_places"):
+            for recipient in _parties(p, "recipients", "recipient_places"):
+                out.append((donor, recipient, {"programmes": 1.0, **linked}))
+    return out
+
+
 def extract_offline(text: str) -> dict[str, list[dict[str, Any]]]:
     """The rules extractor (``rules.py``): the baseline and the backend with no server."""
     return extract_records(text)
