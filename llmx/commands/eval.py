@@ -65,7 +65,9 @@ def command(
     min_f1: Annotated[
         list[str] | None,
         typer.Option(
-            "--min-f1", help="Strict F1 floor per record kind: KIND=0.80 or KIND.partial=0.9."
+            "--min-f1",
+            metavar="KIND=F1",
+            help="Strict F1 floor per record kind (repeatable): KIND=0.80 or KIND.partial=0.9.",
         ),
     ] = None,
     tolerance: Annotated[
