@@ -34,5 +34,6 @@ def aligned(rows: Sequence[Sequence[Text]], right: Container[int] = ()) -> list[
                 line.append_text(cell)
                 if not last:
                     line.append(pad)
+        line.rstrip()  # an empty last cell leaves no trailing blanks
         lines.append(line)
     return lines
