@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from _cli import run_llmx
+from typer.testing import CliRunner
 
+from llmx.cli import app
 from llmx.core.results import DocMeta, DocResult
 from llmx.tasks import load_task
 
@@ -48,15 +51,19 @@ def test_gold_and_texts_come_from_the_task_root_in_another_folder(tmp_path: Path
     assert "\x1b" not in proc.stdout
 
 
-def test_a_gold_folder_that_is_not_there_is_an_error(tmp_path: Path) -> None:
+def test_a_gold_folder_that_is_not_there_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _run_from_gold(tmp_path / "run.jsonl")
-    proc = run_llmx("review", "run.jsonl", "--gold", "no-such-gold", cwd=tmp_path, timeout=60)
-    assert proc.returncode == 1
-    assert proc.stderr.strip() == "llmx review: --gold no-such-gold: no such folder"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["review", "run.jsonl", "--gold", "no-such-gold"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "llmx review: --gold no-such-gold: no such folder"
 
 
-def test_without_gold_the_list_says_so(tmp_path: Path) -> None:
+def test_without_gold_the_list_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _run_from_gold(tmp_path / "run.jsonl")
-    proc = run_llmx("review", "run.jsonl", "--no-gold", cwd=tmp_path, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[0] == "task cooperation · A run.jsonl · no gold"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["review", "run.jsonl", "--no-gold"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "task cooperation · A run.jsonl · no gold"

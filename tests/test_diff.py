@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from _cli import run_llmx
@@ -118,20 +116,6 @@ def test_cli_unreadable_report(tmp_path: Path) -> None:
     assert result.exit_code == 1
 
 
-def test_piped_subprocess_has_no_escapes(tmp_path: Path) -> None:
-    a, b = _report(tmp_path, "a"), _report(tmp_path, "b")
-    proc = subprocess.run(
-        [sys.executable, "-m", "llmx.cli", "diff", str(a), str(b)],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "\x1b" not in proc.stdout and "培训 >300人次" in proc.stdout
-
-
 LONG = "2026-11-30_guangzhou-qiannan_east-west-cooperation_report_"  # ids alike up to the end
 
 
@@ -161,6 +145,7 @@ def test_piped_report_diff_is_plain_full_width_and_its_counts_add_up(tmp_path: P
     assert (total, worse, better, other) == (3, 1, 1, 1)
     assert len(rows) == total and sum(r.startswith("•") for r in rows) == other
     assert all(f"{LONG}d1" in r for r in rows)  # full doc ids, never cut at 80 columns
+    assert "培训 >300人次" in out
     assert max(len(line) for line in out.splitlines()) > 80
 
 
@@ -220,12 +205,11 @@ def test_runs_missing_or_failed_documents_are_counted(tmp_path: Path) -> None:
     extra["doc_id"] = "d3"
     with paths["a"].open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(extra, ensure_ascii=False) + "\n")
-    proc = run_llmx("diff", str(paths["a"]), str(paths["b"]), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert (
-        ": 3 documents = 1 compared + 1 only in A + 0 only in B + 1 failed in a run" in proc.stdout
-    )
-    assert "only in A: d3" in proc.stdout and "not compared: d2 (failed in B)" in proc.stdout
+    result = CliRunner().invoke(app, ["diff", str(paths["a"]), str(paths["b"])])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert ": 3 documents = 1 compared + 1 only in A + 0 only in B + 1 failed in a run" in out
+    assert "only in A: d3" in out and "not compared: d2 (failed in B)" in out
 
 
 def test_inputs_diff_cannot_use_are_one_line_saying_what_it_needs(tmp_path: Path) -> None:
@@ -237,6 +221,12 @@ def test_inputs_diff_cannot_use_are_one_line_saying_what_it_needs(tmp_path: Path
     empty.write_text("", encoding="utf-8")
     bad_report = tmp_path / "bad.json"
     bad_report.write_text("{\n}\n", encoding="utf-8")
+    mixed = run_llmx("diff", str(report), str(paths["a"]), cwd=tmp_path)  # a real process
+    assert mixed.returncode == 1 and mixed.stdout == ""
+    assert mixed.stderr == (
+        f"llmx diff: {report} is an eval report but {paths['a']} is predictions; give two "
+        "eval reports (llmx eval --report) or two prediction files (llmx extract -o)\n"
+    )
     for args, says in [
         ((report, paths["a"]), "is an eval report but"),
         ((garbage, garbage), "neither an eval report nor predictions JSONL"),
@@ -244,9 +234,9 @@ def test_inputs_diff_cannot_use_are_one_line_saying_what_it_needs(tmp_path: Path
         ((bad_report, bad_report), "is not a readable eval report: provenance: Field required"),
         ((tmp_path / "missing.jsonl", paths["a"]), "cannot read"),
     ]:
-        proc = run_llmx("diff", str(args[0]), str(args[1]), cwd=tmp_path)
-        assert proc.returncode == 1, args
-        assert proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-        assert says in proc.stderr, (says, proc.stderr)
+        result = CliRunner().invoke(app, ["diff", str(args[0]), str(args[1])])
+        assert result.exit_code == 1, args
+        assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert says in result.stderr, (says, result.stderr)
         if "missing" not in str(args[0]):
-            assert "llmx eval --report" in proc.stderr and "llmx extract -o" in proc.stderr
+            assert "llmx eval --report" in result.stderr and "llmx extract -o" in result.stderr
