@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
-COMMANDS = [["--help"], ["--version"], ["extract", "-h"], ["diff", "--help"]]
+COMMANDS = [["--help"], ["--version"], ["extract", "--help"], ["review", "--help"]]
 
 
 def timed(args: list[str], pythonpath: str | None, cwd: str) -> float:

@@ -117,3 +117,11 @@ def test_start_up_imports_no_pipeline(tmp_path: Path) -> None:
         check=True,
     )
     assert proc.stdout.split() == []
+
+
+def test_clean_default_size_limit_is_the_loaders() -> None:
+    from llmx.commands import clean
+    from llmx.text import loading
+
+    assert clean.DEFAULT_MAX_BYTES == loading.DEFAULT_MAX_BYTES
+    assert _shown_default(_help("clean"), "--max-bytes") == str(loading.DEFAULT_MAX_BYTES)

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmx.text.loading import DEFAULT_MAX_BYTES
+# llmx.text.loading.DEFAULT_MAX_BYTES, written out so ``llmx -h`` need not import the loader
+# (tests/test_cli_help.py checks the two agree)
+DEFAULT_MAX_BYTES = 20_000_000
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:  # the scorer pulls in scipy: imported only when the command runs
     from llmx.evaluation.report import EvalReport
@@ -116,6 +115,8 @@ def command(
         raise _fail(str(exc)) from None
     except Exception as exc:  # a crash is a harness error too: one line, not a traceback
         raise _fail(f"{type(exc).__name__}: {exc}") from None
+
+    from rich.console import Console  # here, not at import: ``llmx -h`` stays light
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     print_report(result, console, options.baseline, tolerance)
