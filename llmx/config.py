@@ -106,6 +106,9 @@ def _file_settings(start: Path) -> tuple[dict[str, Any], dict[str, str]]:
             where = f"{path} [tool.llmx]"
         else:  # llmx.toml: top-level keys, or an [llmx] table
             where = f"{path} [llmx]" if "llmx" in data else str(path)
+            outside = [k for k in data if k != "llmx"] if "llmx" in data else []
+            if outside:
+                raise ConfigError(f"{path}: {outside[0]!r} is outside the [llmx] table")
             data = data.get("llmx", data)
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: llmx settings must be a table of key = value")

@@ -109,3 +109,12 @@ def test_api_key_is_refused_in_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(cwd=tmp_path)
     assert "api_key_env" in str(err.value) and "sk-in-a-file" not in str(err.value)
+
+
+def test_keys_outside_the_llmx_table_are_not_ignored(tmp_path: Path) -> None:
+    toml = tmp_path / "llmx.toml"
+    toml.write_text('model = "m"\n[llmx]\nconcurrency = 4\n')
+    with pytest.raises(ConfigError, match=f"{toml}: 'model' is outside the \\[llmx\\] table"):
+        load_settings(cwd=tmp_path)
+    toml.write_text("[llmx]\nconcurrency = 4\n")
+    assert load_settings(cwd=tmp_path).concurrency == 4
