@@ -68,12 +68,15 @@ def _root(
     """Grounded, schema-driven information extraction from Chinese news."""
 
 
-app.command("extract")(extract.command)
-app.command("clean")(clean.command)
-app.command("eval")(eval.command)
-app.command("review")(review.command)
-app.command("diff")(diff.command)
-app.add_typer(task.app, name="task")
+# short_help: what ``llmx -h`` lists, short enough not to be cut at 80 columns
+app.command("extract", short_help="Extract a task's records, grounded to character offsets.")(
+    extract.command
+)
+app.command("clean", short_help="Clean documents; --show: what was removed and why.")(clean.command)
+app.command("eval", short_help="Score extraction against gold and gate on quality.")(eval.command)
+app.command("review", short_help="Review a run against gold and/or another run.")(review.command)
+app.command("diff", short_help="Compare two eval reports or two prediction files.")(diff.command)
+app.add_typer(task.app, name="task", short_help="List, create, check and annotate tasks.")
 
 
 def main() -> None:

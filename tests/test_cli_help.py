@@ -125,3 +125,10 @@ def test_clean_default_size_limit_is_the_loaders() -> None:
 
     assert clean.DEFAULT_MAX_BYTES == loading.DEFAULT_MAX_BYTES
     assert _shown_default(_help("clean"), "--max-bytes") == str(loading.DEFAULT_MAX_BYTES)
+
+
+def test_command_list_is_not_cut_at_80_columns() -> None:
+    text = CliRunner().invoke(app, ["-h"], prog_name="llmx", terminal_width=80).output
+    commands = text.split("Commands:")[1].strip().splitlines()
+    cut = [line for line in commands if line.endswith("...")]
+    assert len(commands) >= 6 and not cut, f"give these a short_help in llmx/cli.py: {cut}"
