@@ -240,3 +240,22 @@ def test_inputs_diff_cannot_use_are_one_line_saying_what_it_needs(tmp_path: Path
         assert says in result.stderr, (says, result.stderr)
         if "missing" not in str(args[0]):
             assert "llmx eval --report" in result.stderr and "llmx extract -o" in result.stderr
+
+
+def test_runs_of_different_tasks_need_task(tmp_path: Path) -> None:
+    paths = write_case(tmp_path)
+    other = tmp_path / "postings.jsonl"
+    rows = [json.loads(line) for line in paths["b"].read_text(encoding="utf-8").splitlines()]
+    other.write_text(
+        "".join(
+            json.dumps({**{k: r[k] for k in ("doc_id", "source", "meta")}, "task": "postings"})
+            + "\n"
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["diff", str(paths["a"]), str(other)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "llmx diff: the runs are of different tasks (cooperation, postings); pass --task\n"
+    )
