@@ -202,7 +202,7 @@ async def test_doc_ids_sharing_a_long_prefix_stay_apart(tmp_path: Path) -> None:
     paths = write_case(tmp_path)
     _long_ids(paths)
     review = load_review(paths["a"], paths["b"], paths["gold"])
-    for size, shown in [(SIZE, 20), ((160, 30), 40)]:  # a quarter of the screen
+    for size, shown in [(SIZE, 16), ((160, 30), 32)]:  # a fifth of the screen
         app = ReviewApp(review)
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
@@ -214,6 +214,9 @@ async def test_doc_ids_sharing_a_long_prefix_stay_apart(tmp_path: Path) -> None:
             lines = screen_text(app)
             assert any(names[0] in line for line in lines)  # drawn whole, not cut again
             assert all(cell_len(line) == size[0] for line in lines)
+            # above the text: the whole id where it fits, else the part that differs
+            title = f"{LONG}d1" if size[0] >= 120 else "_report_d1─"
+            assert any(title in line for line in lines), lines
 
 
 async def test_short_ids_keep_the_narrow_list(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
@@ -276,7 +277,16 @@ class ReviewApp(App[None]):
             table.move_cursor(row=index)
         if changed:
             self._fill_records()
+            self._title_text(self.shown[index].doc_id)
         self.show_row(row)
+
+    def _title_text(self, doc_id: str) -> None:
+        """Name the document above its text: in full if it fits (the list may show it cut)."""
+        scroll = self.query_one("#text-scroll", VerticalScroll)
+        room = scroll.size.width - 4
+        if 0 < room < cell_len(doc_id):
+            doc_id = short_ids([d.doc_id for d in self.review.docs], room)[doc_id]
+        scroll.border_title = doc_id
 
     def _fill_records(self) -> None:
         doc = self.doc

@@ -16,9 +16,9 @@ ELLIPSIS = "…"
 
 def column_width(ids: Sequence[str], screen: int, *, floor: int = 10, marker: int = 1) -> int:
     """Cells for the id column: the longest id (plus ``marker`` cells for the edited ``*``),
-    at least ``floor``, at most a quarter of the screen (the records need the rest)."""
+    at least ``floor``, at most a fifth of the screen (the records need the rest)."""
     longest = max((cell_len(i) for i in ids), default=0) + marker
-    return max(floor, min(longest, max(floor, screen // 4)))
+    return max(floor, min(longest, max(floor, screen // 5)))
 
 
 def short_ids(ids: Sequence[str], width: int) -> dict[str, str]:
