@@ -18,13 +18,55 @@ Public API (everything else lives in modules whose internals may change)::
   API raises for bad settings or a bad task.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from llmx._version import __version__
-from llmx.api import aextract, extract
-from llmx.config import ConfigError, Settings, load_settings
-from llmx.core.documents import Document
-from llmx.core.results import DocError, DocMeta, DocResult, Usage
-from llmx.errors import LLMXError
-from llmx.tasks import RecordSpec, Task, TaskError, available_tasks, load_task
+
+if TYPE_CHECKING:
+    from llmx.api import aextract, extract
+    from llmx.config import ConfigError, Settings, load_settings
+    from llmx.core.documents import Document
+    from llmx.core.results import DocError, DocMeta, DocResult, Usage
+    from llmx.errors import LLMXError
+    from llmx.tasks import RecordSpec, Task, TaskError, available_tasks, load_task
+
+# Public name -> the module defining it. Imported on first use (PEP 562), so ``import llmx.cli``
+# for ``llmx --help`` does not pay for the extraction pipeline (numerals, grounding, asyncio).
+_HOME = {
+    "aextract": "llmx.api",
+    "extract": "llmx.api",
+    "ConfigError": "llmx.config",
+    "Settings": "llmx.config",
+    "load_settings": "llmx.config",
+    "Document": "llmx.core.documents",
+    "DocError": "llmx.core.results",
+    "DocMeta": "llmx.core.results",
+    "DocResult": "llmx.core.results",
+    "Usage": "llmx.core.results",
+    "LLMXError": "llmx.errors",
+    "RecordSpec": "llmx.tasks",
+    "Task": "llmx.tasks",
+    "TaskError": "llmx.tasks",
+    "available_tasks": "llmx.tasks",
+    "load_task": "llmx.tasks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'llmx' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
 
 __all__ = [
     "ConfigError",

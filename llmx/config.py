@@ -7,6 +7,7 @@ passed in code; it is held as a ``SecretStr`` and never written to output, cache
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from pathlib import Path
@@ -88,43 +89,83 @@ class Settings(BaseModel):
         return public
 
 
-def _file_settings(start: Path) -> dict[str, Any]:
+def _file_settings(start: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Settings from ``[tool.llmx]`` in pyproject.toml, then llmx.toml (which wins), and for
+    each key the file it came from. A key that is not a setting is an error naming its file."""
     merged: dict[str, Any] = {}
-    pyproject = start / "pyproject.toml"
-    if pyproject.is_file():
-        data = tomllib.loads(pyproject.read_text("utf-8"))
-        merged.update(data.get("tool", {}).get("llmx", {}))
-    llmx_toml = start / "llmx.toml"
-    if llmx_toml.is_file():
-        data = tomllib.loads(llmx_toml.read_text("utf-8"))
-        merged.update(data.get("llmx", data))
-    return merged
+    origin: dict[str, str] = {}
+    for path, table in ((start / "pyproject.toml", "tool.llmx"), (start / "llmx.toml", "llmx")):
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read llmx settings file {path}: {exc}") from None
+        if table == "tool.llmx":
+            data = data.get("tool", {}).get("llmx", {})
+            where = f"{path} [tool.llmx]"
+        else:  # llmx.toml: top-level keys, or an [llmx] table
+            where = f"{path} [llmx]" if "llmx" in data else str(path)
+            outside = [k for k in data if k != "llmx"] if "llmx" in data else []
+            if outside:
+                raise ConfigError(f"{path}: {outside[0]!r} is outside the [llmx] table")
+            data = data.get("llmx", data)
+        if not isinstance(data, dict):
+            raise ConfigError(f"{where}: llmx settings must be a table of key = value")
+        for key in data:
+            _check_known(key, where)
+        merged.update(data)
+        origin.update(dict.fromkeys(data, where))
+    return merged, origin
 
 
-def _env_settings() -> dict[str, Any]:
+def _check_known(key: str, where: str) -> None:
+    fields = Settings.model_fields
+    if key in fields and key != "api_key":
+        return
+    if key == "api_key":
+        raise ConfigError(
+            f"{where}: api_key does not belong in a file; put the key in an environment "
+            "variable and name it with api_key_env"
+        )
+    close = difflib.get_close_matches(key, list(fields), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(k for k in fields if k != "api_key")
+    raise ConfigError(f"{where}: unknown llmx setting {key!r}{hint} (known: {known})")
+
+
+def _env_settings() -> tuple[dict[str, Any], dict[str, str]]:
     out: dict[str, Any] = {}
+    origin: dict[str, str] = {}
     for var, name in _ENV.items():
         value = os.environ.get(var)
         if value and name not in out:
             out[name] = value
-    return out
+            origin[name] = f"environment variable {var}"
+    return out, origin
 
 
 def load_settings(overrides: dict[str, Any] | None = None, *, cwd: Path | None = None) -> Settings:
     """Merge every settings source; ``None`` overrides are ignored (flag not given)."""
-    merged: dict[str, Any] = {}
-    try:
-        merged.update(_file_settings(cwd or Path.cwd()))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read llmx settings file: {exc}") from exc
-    merged.update(_env_settings())
-    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    merged, origin = _file_settings(cwd or Path.cwd())
+    env, env_origin = _env_settings()
+    merged.update(env)
+    origin.update(env_origin)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    merged.update(given)
+    origin.update(dict.fromkeys(given, "given"))
     if isinstance(merged.get("api_key"), str):
         merged["api_key"] = SecretStr(merged["api_key"])
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_problem(e, origin) for e in exc.errors())
         raise ConfigError(f"invalid llmx settings: {problems}") from None
+
+
+def _problem(error: Any, origin: dict[str, str]) -> str:
+    """One validation error, with where the bad value came from when it was not a flag."""
+    loc = error["loc"]
+    text = f"{'.'.join(str(p) for p in loc)}: {error['msg']}"
+    where = origin.get(str(loc[0])) if loc else None
+    return f"{text} (from {where})" if where and where != "given" else text

@@ -438,7 +438,7 @@ def test_cli_show_and_problems(tmp_path: Path) -> None:
         _app(), [str(DATA / "page.txt"), str(binary), str(tmp_path / "missing.txt"), "--show"]
     )
     assert result.exit_code == 1
-    assert "協(xié)作" in result.stdout  # the original is shown, removals highlighted
+    assert "協⟦pinyin: (xié)⟧作" in result.stdout  # the original, removals marked (no tty)
     assert re.search(r"page: \d+ -> 27 chars; removed .*boilerplate \d+", result.stdout)
     errors = result.stderr.splitlines()
     assert len(errors) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from _review_data import TEXT2, write_case
@@ -179,3 +180,61 @@ async def test_help_and_quit(tmp_path: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+LONG = "2026-11-30_guangzhou-qiannan_east-west-cooperation_report_"
+
+
+def _long_ids(paths: dict) -> None:
+    """Give both documents ids that share a long prefix, in the gold and in both runs."""
+    for gold in paths["gold"].glob("*.json"):
+        data = json.loads(gold.read_text(encoding="utf-8"))
+        data["doc_id"] = LONG + data["doc_id"]
+        gold.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for run in ("a", "b"):
+        rows = [json.loads(line) for line in paths[run].read_text(encoding="utf-8").splitlines()]
+        for row in rows:
+            row["doc_id"] = LONG + row["doc_id"]
+        paths[run].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+async def test_doc_ids_sharing_a_long_prefix_stay_apart(tmp_path: Path) -> None:
+    paths = write_case(tmp_path)
+    _long_ids(paths)
+    review = load_review(paths["a"], paths["b"], paths["gold"])
+    for size, shown in [(SIZE, 16), ((160, 30), 32)]:  # a fifth of the screen
+        app = ReviewApp(review)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            table = app.query_one("#docs", DataTable)
+            names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert len(set(names)) == 2, names
+            assert names[0].endswith("report_d1") and names[1].endswith("report_d2")
+            assert all(cell_len(n) == shown - 1 and n.startswith("…") for n in names)
+            lines = screen_text(app)
+            assert any(names[0] in line for line in lines)  # drawn whole, not cut again
+            assert all(cell_len(line) == size[0] for line in lines)
+            # above the text: the whole id where it fits, else the part that differs
+            title = f"{LONG}d1" if size[0] >= 120 else "_report_d1─"
+            assert any(title in line for line in lines), lines
+
+
+async def test_short_ids_keep_the_narrow_list(tmp_path: Path) -> None:
+    app, _ = _app(tmp_path)  # ids d1, d2: the list keeps its ten-cell id column
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query_one("#docs", DataTable).styles.width.value == 10 + 4 + 7 + 8 + 6 + 2
+
+
+def test_short_ids_keep_what_differs() -> None:
+    from llmx.review.ids import short_ids
+
+    tails = short_ids([LONG + "d1", LONG + "d10"], 12)
+    assert tails == {LONG + "d1": "…n_report_d1", LONG + "d10": "…_report_d10"}
+    heads = short_ids(["a1_" + "x" * 30, "a2_" + "x" * 30], 8)
+    assert heads == {"a1_" + "x" * 30: "a1_xxxx…", "a2_" + "x" * 30: "a2_xxxx…"}
+    middle = short_ids(["feed/" * 4 + k + "/2026-11-30.html" for k in ("alpha", "beta")], 14)
+    assert list(middle.values()) == ["…eed/alpha/20…", "…eed/beta/202…"]
+    wide = short_ids(["广州市对口帮扶黔南州报道一", "广州市对口帮扶黔南州报道二"], 12)
+    assert list(wide.values()) == ["…南州报道一", "…南州报道二"]  # cells, not characters
+    assert short_ids(["d1", "d2"], 10) == {"d1": "d1", "d2": "d2"}

@@ -6,12 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmx.text.loading import DEFAULT_MAX_BYTES
+# llmx.text.loading.DEFAULT_MAX_BYTES, written out so ``llmx -h`` need not import the loader
+# (tests/test_cli_help.py checks the two agree)
+DEFAULT_MAX_BYTES = 20_000_000
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rich.console import Console
 
-    from llmx.core.documents import CleanedText, Document
+    from llmx.core.documents import CleanedText, Document, Removal
 
 # One colour per removal reason in --show.
 STYLES = {
@@ -22,15 +26,33 @@ STYLES = {
 }
 
 
+def mark_removals(text: str, removed: Iterable[Removal]) -> str:
+    """``text`` with each removed stretch written ``⟦reason: stretch⟧``: what ``--show`` prints
+    where colour is lost (a pipe, a file, NO_COLOR)."""
+    out: list[str] = []
+    at = 0
+    for removal in sorted(removed, key=lambda r: (r.start, r.end)):
+        start = max(removal.start, at)  # removals do not overlap; if one did, mark it once
+        if start >= removal.end:
+            continue
+        out += [text[at:start], f"⟦{removal.reason}: {text[start : removal.end]}⟧"]
+        at = removal.end
+    out.append(text[at:])
+    return "".join(out)
+
+
 def _show(console: Console, doc: Document, cleaned: CleanedText, text: str) -> None:
     """Print ``text`` (the original, or its simplified view) with removals highlighted."""
     from collections import Counter
 
     from rich.text import Text
 
-    rendered = Text(text)
-    for removal in cleaned.removed:
-        rendered.stylize(STYLES.get(removal.reason, "strike"), removal.start, removal.end)
+    if console.is_terminal and not console.no_color:
+        rendered = Text(text)
+        for removal in cleaned.removed:
+            rendered.stylize(STYLES.get(removal.reason, "strike"), removal.start, removal.end)
+    else:
+        rendered = Text(mark_removals(text, cleaned.removed))
     console.rule(f"{doc.id}  [dim]{doc.source}[/dim]")
     console.print(rendered, soft_wrap=True, highlight=False)
     by_reason: Counter[str] = Counter()
@@ -57,7 +79,9 @@ def command(
     show: Annotated[
         bool,
         typer.Option(
-            "--show", help="Print the original with removed stretches highlighted by reason."
+            "--show",
+            help="Print the original with removed stretches highlighted by reason (in a pipe: "
+            "written ⟦reason: text⟧).",
         ),
     ] = False,
     simplified: Annotated[

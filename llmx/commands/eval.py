@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:  # the scorer pulls in scipy: imported only when the command runs
     from llmx.evaluation.report import EvalReport
@@ -65,7 +64,9 @@ def command(
     min_f1: Annotated[
         list[str] | None,
         typer.Option(
-            "--min-f1", help="Strict F1 floor per record kind: KIND=0.80 or KIND.partial=0.9."
+            "--min-f1",
+            metavar="KIND=F1",
+            help="Strict F1 floor per record kind (repeatable): KIND=0.80 or KIND.partial=0.9.",
         ),
     ] = None,
     tolerance: Annotated[
@@ -114,6 +115,8 @@ def command(
         raise _fail(str(exc)) from None
     except Exception as exc:  # a crash is a harness error too: one line, not a traceback
         raise _fail(f"{type(exc).__name__}: {exc}") from None
+
+    from rich.console import Console  # here, not at import: ``llmx -h`` stays light
 
     console = Console(width=None if sys.stdout.isatty() else 140)
     print_report(result, console, options.baseline, tolerance)

@@ -34,22 +34,35 @@ def command(
         str, typer.Option("--output", "-o", help="JSONL output path ('-' for stdout).")
     ] = "-",
     backend: Annotated[
-        str | None, typer.Option(help="auto | llm | rules (auto: llm if an endpoint is set).")
+        str | None,
+        typer.Option(help="auto | llm | rules (auto: llm if an endpoint is set) [default: auto]."),
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name.")] = None,
     api_key_env: Annotated[
-        str | None, typer.Option(help="Environment variable that holds the API key.")
+        str | None,
+        typer.Option(help="Environment variable that holds the API key [default: OPENAI_API_KEY]."),
     ] = None,
     mode: Annotated[
-        str | None, typer.Option(help="auto | tools | json_schema | json | md_json.")
+        str | None,
+        typer.Option(help="auto | tools | json_schema | json | md_json [default: auto]."),
     ] = None,
     task: Annotated[str | None, typer.Option(help="Task name (schemas/ + prompts/).")] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per HTTP request.")] = None,
-    retries: Annotated[int | None, typer.Option(help="Transport retries per request.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option(help="Cache directory.")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Requests in flight at once [default: 8].")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Completion token limit [default: 4096].")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds per HTTP request [default: 120].")
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option(help="Transport retries per request [default: 5].")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache directory [default: .llmx].")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the cache.")] = False,
     no_clean: Annotated[
         bool, typer.Option("--no-clean", help="Send the raw text (no boilerplate removal).")
@@ -58,7 +71,7 @@ def command(
         bool | None,
         typer.Option(
             "--quantity-hints/--no-quantity-hints",
-            help="List the quantities found in each chunk in the prompt (default on).",
+            help="List the quantities found in each chunk in the prompt [default: on].",
         ),
     ] = None,
     keep_ungrounded: Annotated[
@@ -69,7 +82,11 @@ def command(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Extract a task's records from documents, grounded to character offsets."""
+    """Extract a task's records from documents, grounded to character offsets.
+
+    Options not given come from the environment (OPENAI_BASE_URL, LLMX_MODEL, ...), llmx.toml
+    or [tool.llmx] in pyproject.toml, else the defaults shown.
+    """
     from rich.console import Console
 
     from llmx.config import ConfigError, load_settings

@@ -93,7 +93,8 @@ def annotate(
         bool, typer.Option("--check", help="Write nothing; exit 1 if a gold file is stale.")
     ] = False,
     audit: Annotated[
-        str | None, typer.Option(help="List the numbers of DOC_ID nobody decided on yet.")
+        str | None,
+        typer.Option(metavar="DOC_ID", help="List the numbers of DOC_ID nobody decided on yet."),
     ] = None,
     second: Annotated[
         bool, typer.Option("--second", help="--audit the second annotator's file (second/src).")

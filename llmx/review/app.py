@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
@@ -22,6 +23,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from llmx.evaluation.gold import GoldDoc
 from llmx.review import gold_edit
+from llmx.review.ids import column_width, short_ids
 from llmx.review.model import (
     LABEL_COLOUR,
     LABEL_MARK,
@@ -152,6 +154,8 @@ class ReviewApp(App[None]):
         self.row_index = 0
         self.written: list[tuple[Path, str]] = []  # proposals written, with their diffs
         self._text_width = 0
+        self._id_width = 0
+        self._short_ids: dict[str, str] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -170,8 +174,7 @@ class ReviewApp(App[None]):
         docs = self.query_one("#docs", DataTable)
         columns = ["doc", "F1"] + (["Δ"] if self._delta_shown else []) + ["tp/fp/fn"]
         docs.add_columns(*columns)
-        # fixed width: id + F1 + (Δ) + counts, each with a cell of padding on both sides
-        docs.styles.width = DOC_ID_CELLS + 4 + (5 + 2 if self._delta_shown else 0) + 8 + 6 + 2
+        self._size_doc_ids()
         records = self.query_one("#records", DataTable)
         records.add_columns(*self._record_columns())
         for warning in self.review.warnings:
@@ -179,6 +182,19 @@ class ReviewApp(App[None]):
         docs.focus()
         # fill after the first layout, when the panes know their widths
         self.call_after_refresh(self.refresh_docs)
+
+    def _size_doc_ids(self) -> bool:
+        """Fit the id column to the ids (up to a share of the screen); True if it changed."""
+        ids = [d.doc_id for d in self.review.docs]
+        width = column_width(ids, self.size.width, floor=DOC_ID_CELLS)
+        if width == self._id_width:
+            return False
+        self._id_width = width
+        self._short_ids = short_ids(ids, width - 1)  # a cell for the edited "*"
+        # fixed width: id + F1 + (Δ) + counts, each with a cell of padding on both sides
+        docs = self.query_one("#docs", DataTable)
+        docs.styles.width = width + 4 + (5 + 2 if self._delta_shown else 0) + 8 + 6 + 2
+        return True
 
     @property
     def _delta_shown(self) -> bool:
@@ -219,8 +235,7 @@ class ReviewApp(App[None]):
 
     def _doc_cells(self, d: DocView) -> list[Text]:
         style = "red" if d.regressed else ""
-        name = Text(d.doc_id + ("*" if d.edited else ""), style=style)
-        name.truncate(DOC_ID_CELLS, overflow="ellipsis")
+        name = Text(self._short_ids.get(d.doc_id, d.doc_id) + ("*" if d.edited else ""), style)
         f1 = Text("—" if d.f1 is None else f"{d.f1:.2f}", justify="right")
         cells = [name, f1]
         if self._delta_shown:
@@ -262,7 +277,16 @@ class ReviewApp(App[None]):
             table.move_cursor(row=index)
         if changed:
             self._fill_records()
+            self._title_text(self.shown[index].doc_id)
         self.show_row(row)
+
+    def _title_text(self, doc_id: str) -> None:
+        """Name the document above its text: in full if it fits (the list may show it cut)."""
+        scroll = self.query_one("#text-scroll", VerticalScroll)
+        room = scroll.size.width - 4
+        if 0 < room < cell_len(doc_id):
+            doc_id = short_ids([d.doc_id for d in self.review.docs], room)[doc_id]
+        scroll.border_title = doc_id
 
     def _fill_records(self) -> None:
         doc = self.doc
@@ -363,6 +387,8 @@ class ReviewApp(App[None]):
             scroll.call_after_refresh(scroll.scroll_to, y=max(y - 1, 0), animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
+        if self.shown and self._size_doc_ids():
+            self.refresh_docs()
         if self.doc is not None:
             self._redraw_records()
 

@@ -1,7 +1,7 @@
 """``llmx diff``: what changed between two eval reports -- computed here, drawn by rich.
 
-:func:`diff_reports` computes (no rendering); :func:`render_diff` draws for a terminal or, when
-stdout is not one, as plain text (rich's Console drops colour by itself then).
+:func:`diff_reports` computes (no rendering); :func:`render_diff` draws aligned plain lines,
+coloured on a terminal only (rich's Console drops colour by itself in a pipe).
 
 Keys of the eval report (``llmx/evaluation/report.py``) relied on: ``summary[kind]`` with
 ``strict``/``partial``/``macro_strict``/``macro_partial`` (``precision``/``recall``/``f1``),
@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from llmx.evaluation.labels import KindScores
 from llmx.evaluation.report import EvalReport
 from llmx.evaluation.scoring import Scorer, scorer_for
 from llmx.review.model import STATUS_MARK, Row, Status, join_rows, summarize
+from llmx.review.table import aligned
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,42 +159,51 @@ def _num(value: float | None) -> str:
 
 
 def render_diff(diff: ReportDiff, console: Console, tolerance: float = 0.01) -> None:
-    """Print the diff: warnings, the score table, then the records whose verdict changed."""
+    """Print the diff: warnings, the score table, then the records whose verdict changed.
+
+    Plain aligned lines, never cut (every doc id in full); colour only on a terminal."""
     for warning in diff.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
-    table = Table(title="scores: old → new (Δ)", title_justify="left", show_edge=False)
-    table.add_column("kind")
-    table.add_column("figure")
-    table.add_column("old → new (Δ)")
+        console.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
+    console.print(Text("scores: old → new (Δ)", style="bold"))
+    rows = [[Text("kind", style="bold"), Text("figure", style="bold"), Text("old → new (Δ)")]]
     last = None
     for d in diff.scores:
-        table.add_row(d.kind if d.kind != last else "", d.name, format_delta(d, tolerance))
+        rows.append(
+            [Text(d.kind if d.kind != last else ""), Text(d.name), format_delta(d, tolerance)]
+        )
         last = d.kind
-    console.print(table)
+    for line in aligned(rows):
+        console.print(line, soft_wrap=True)
+    console.print()
 
     for name, ids in (("old", diff.only_old), ("new", diff.only_new)):
         if ids:
-            console.print(Text(f"only in the {name} report: {', '.join(ids)}"))
+            console.print(Text(f"only in the {name} report: {', '.join(ids)}"), soft_wrap=True)
     if not diff.changes:
         console.print(Text("no record changed its verdict"))
         return
-    n_reg = sum(c.status == "regression" for c in diff.changes)
-    n_imp = sum(c.status == "improvement" for c in diff.changes)
-    changes = Table(
-        title=f"records whose verdict changed: {len(diff.changes)} "
-        f"({n_reg} worse ▼, {n_imp} better ▲)",
-        title_justify="left",
-        show_edge=False,
+    n = {s: sum(c.status == s for c in diff.changes) for s in ("regression", "improvement")}
+    n_other = len(diff.changes) - n["regression"] - n["improvement"]
+    console.print(
+        Text(
+            f"records whose verdict changed: {len(diff.changes)} ({n['regression']} worse ▼, "
+            f"{n['improvement']} better ▲, {n_other} otherwise changed •)",
+            style="bold",
+        ),
+        soft_wrap=True,
     )
-    for col in ("", "doc", "kind", "record", "old → new"):
-        changes.add_column(col)
     colour = {"regression": "red", "improvement": "green"}
+    rows = [[Text(h, style="bold") for h in ("", "doc", "kind", "record", "old → new")]]
     for c in diff.changes:
-        changes.add_row(
-            Text(STATUS_MARK[c.status], style=colour.get(c.status, "")),
-            c.doc_id,
-            c.kind,
-            c.record,
-            Text(f"{c.old} → {c.new}", style=colour.get(c.status, "")),
+        style = colour.get(c.status, "")
+        rows.append(
+            [
+                Text(STATUS_MARK[c.status], style=style),
+                Text(c.doc_id),
+                Text(c.kind),
+                Text(c.record),
+                Text(f"{c.old} → {c.new}", style=style),
+            ]
         )
-    console.print(changes)
+    for line in aligned(rows):
+        console.print(line, soft_wrap=True)

@@ -114,7 +114,11 @@ def load_review(
         task = load_task(named.pop() if named else None)
     review = Review([], Scorer(task), Path(pred), Path(against) if against else None)
     review.results_a, review.results_b = run_a, run_b
-    review.bases = [Path(root), Path(pred).resolve().parent]
+    # gold files name their texts relative to the task root (seeds/...), runs to where they ran
+    bases = [Path(root), task.root, Path(pred).resolve().parent]
+    if gold_dir is not None:
+        bases.append(Path(gold_dir).resolve().parent)
+    review.bases = list(dict.fromkeys(bases))
     if gold_dir is not None and Path(gold_dir).is_dir():
         review.gold_dir = Path(gold_dir)
         review.gold_paths = find_gold(gold_dir)
