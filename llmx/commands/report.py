@@ -25,6 +25,7 @@ def command(
         list[Path] | None,
         typer.Option(
             "--inputs",
+            metavar="<path>",
             help="The run's inputs (files, folders, JSONL), to find the texts; repeatable "
             "[default: each result's source].",
         ),
