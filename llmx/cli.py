@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llmx.commands import clean, diff, eval, extract, review, task
+from llmx.commands import clean, diff, eval, export, extract, review, task
 
 app = typer.Typer(
     name="llmx",
@@ -18,6 +18,7 @@ app.command("clean")(clean.command)
 app.command("eval")(eval.command)
 app.command("review")(review.command)
 app.command("diff")(diff.command)
+app.command("export")(export.command)
 app.add_typer(task.app, name="task")
 
 
