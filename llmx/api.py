@@ -21,6 +21,7 @@ Inside ``async`` code prefer ``await aextract(...)``, which does not block the l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import re
@@ -111,7 +112,9 @@ async def aextract(
         InputError: a string input is not a path but looks like document text (use
             :func:`extract_text`).
     """
-    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    items: list[str | Path | Document] = (
+        [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    )
     _check_inputs(items)
     config = load_settings({"task": task, **settings})
     pipeline = Pipeline(config)
@@ -197,7 +200,7 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except RuntimeError:
         return asyncio.run(make())
     outcome: dict[str, Any] = {}
-    started = threading.Event()
+    started, done = threading.Event(), threading.Event()
     context = contextvars.copy_context()  # settings in context variables follow the call
 
     async def main() -> T:
@@ -213,20 +216,26 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
             outcome["error"] = exc
         finally:
             started.set()
+            done.set()
 
-    thread = threading.Thread(target=lambda: context.run(worker), name="llmx-run", daemon=True)
-    thread.start()
+    # Waits on an Event, not Thread.join: an interrupted join can mark a running thread as
+    # finished (CPython gh-90882), and short waits see an interrupt that no signal woke.
+    threading.Thread(target=lambda: context.run(worker), name="llmx-run", daemon=True).start()
     try:
-        thread.join()
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         started.wait()
         if "task" in outcome:
-            outcome["loop"].call_soon_threadsafe(outcome["task"].cancel)
-        thread.join()
+            with contextlib.suppress(RuntimeError):  # its loop already closed: nothing to stop
+                outcome["loop"].call_soon_threadsafe(outcome["task"].cancel)
+        while not done.wait(0.1):
+            pass
         raise
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
+    value: T = outcome["value"]
+    return value
 
 
 def _warn(problem: LoadProblem) -> None:

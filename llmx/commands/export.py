@@ -54,10 +54,8 @@ def command(
     if fmt not in FORMATS:
         raise fail(f"--to {fmt}: use one of {', '.join(FORMATS)}", EXIT_INPUT)
     if fmt != "duckdb" and output.suffix.lower() in (".csv", ".parquet"):
-        raise fail(
-            f"--to {fmt} writes one file per table: give -o a folder (e.g. {output.with_suffix('')})",
-            EXIT_INPUT,
-        )
+        folder = output.with_suffix("")
+        raise fail(f"--to {fmt} writes one file per table: give -o a folder (e.g. {folder})", 1)
     try:
         files = result_files(runs)
         results = read_runs(files)
@@ -96,4 +94,3 @@ def _storage_message(output: Path, fmt: str, exc: OSError) -> str:
     if exc.strerror:
         return f"cannot write {exc.filename or output}: {exc.strerror}"
     return str(exc)
-

@@ -224,7 +224,8 @@ def _records(
             row += [convert(rec.get(f.key), f.column.type) for f in own]
             row += _grounding(rec, text)
             for link, target, picked in joins:
-                linked = index[target].get(_key(rec.get(link)), {})
+                key = _key(rec.get(link))
+                linked = index[target].get(key, {}) if key is not None else {}
                 row += [linked.get(f.key) for f in picked]
             rows.append(tuple(row))
     columns = [Column("doc_id", "string"), Column("record_index", "integer")]

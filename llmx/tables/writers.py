@@ -48,15 +48,15 @@ def write(tables: Mapping[str, Table], path: Path, to: str) -> list[Path]:
     written = []
     for name, table in tables.items():
         final = path / f"{name}.{to}"
-        _replace(final, lambda tmp, t=table: writer(t, tmp))
+        _replace(final, table, writer)
         written.append(final)
     return written
 
 
-def _replace(final: Path, write_to: Callable[[Path], None]) -> None:
+def _replace(final: Path, table: Table, writer: Callable[[Table, Path], None]) -> None:
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
-        write_to(tmp)
+        writer(table, tmp)
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
