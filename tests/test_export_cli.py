@@ -197,6 +197,7 @@ def test_failed_documents_are_rows_with_their_error(tmp_path: Path) -> None:
     assert metrics == [("good", "培训", 320.0, "320余人次", "智力帮扶活动", ["广州市"])]
 
 
+@pytest.mark.slow  # a CLI run each: the default run keeps the main paths
 def test_shards_in_a_folder_read_in_name_order(run: Path, tmp_path: Path) -> None:
     rows = run.read_text(encoding="utf-8").splitlines(keepends=True)
     shards = tmp_path / "shards"
@@ -211,6 +212,7 @@ def test_shards_in_a_folder_read_in_name_order(run: Path, tmp_path: Path) -> Non
     assert ids == order[2:] + order[:2]
 
 
+@pytest.mark.slow  # a CLI run each: the default run keeps the main paths
 def test_a_document_in_two_files_is_refused(run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "again.jsonl"
     shutil.copy(run, copy)
@@ -246,6 +248,7 @@ def test_output_folder_that_is_a_file(run: Path, tmp_path: Path) -> None:
     assert (tmp_path / "tables").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.slow  # a CLI run each: the default run keeps the main paths
 def test_duckdb_output_that_is_a_folder(run: Path, tmp_path: Path) -> None:
     (tmp_path / "db.duckdb").mkdir()
     proc = run_llmx("export", str(run), "-o", "db.duckdb", cwd=tmp_path)
@@ -265,12 +268,14 @@ def test_duckdb_output_that_is_not_a_database_is_left_alone(run: Path, tmp_path:
     assert (tmp_path / "notes.duckdb").read_text(encoding="utf-8").startswith("not a database")
 
 
+@pytest.mark.slow  # a CLI run each: the default run keeps the main paths
 def test_table_suffix_for_a_folder_format_is_refused(run: Path, tmp_path: Path) -> None:
     proc = run_llmx("export", str(run), "--to", "csv", "-o", "x.csv", cwd=tmp_path)
     assert proc.returncode == 1 and "give -o a folder (e.g. x)" in proc.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.slow  # a CLI run each: the default run keeps the main paths
 def test_unknown_format_is_refused(run: Path, tmp_path: Path) -> None:
     proc = run_llmx("export", str(run), "--to", "xlsx", "-o", "x", cwd=tmp_path)
     assert proc.returncode == 1 and "use one of csv, parquet, duckdb" in proc.stderr
@@ -300,7 +305,8 @@ def test_missing_extra_is_one_line_and_csv_still_works(run: Path, tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "name", ["x.csv", pytest.param("x.parquet", marks=pytest.mark.slow), "x.duckdb"]
+    "name",
+    ["x.csv", *(pytest.param(n, marks=pytest.mark.slow) for n in ("x.parquet", "x.duckdb"))],
 )
 def test_extract_refuses_a_table_output(tmp_path: Path, name: str) -> None:
     (tmp_path / "a.txt").write_text("广州市专家赴黔南州开展帮扶，培训320余人次。", encoding="utf-8")
