@@ -263,9 +263,27 @@ def test_duckdb_output_that_is_not_a_database_is_left_alone(run: Path, tmp_path:
     (tmp_path / "notes.duckdb").write_text("not a database\n" * 100, encoding="utf-8")
     proc = run_llmx("export", str(run), "-o", "notes.duckdb", cwd=tmp_path)
     assert proc.returncode == 6, proc.stderr
-    assert "cannot open notes.duckdb as a DuckDB database" in proc.stderr
+    assert "cannot open notes.duckdb with DuckDB" in proc.stderr
+    assert "not a valid DuckDB database" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
     assert (tmp_path / "notes.duckdb").read_text(encoding="utf-8").startswith("not a database")
+
+
+def test_a_database_another_process_holds_is_left_alone(run: Path, tmp_path: Path) -> None:
+    db = tmp_path / "busy.duckdb"
+    holder = duckdb.connect(str(db))  # another process's connection holds DuckDB's file lock
+    holder.execute("create table notes as select 42 as x")
+    holder.commit()
+    try:
+        proc = run_llmx("export", str(run), "-o", str(db), cwd=tmp_path)
+        assert proc.returncode == 6
+        assert "Could not set lock" in proc.stderr and len(proc.stderr.splitlines()) == 1
+        assert holder.execute("select x from notes").fetchall() == [(42,)]
+    finally:
+        holder.close()
+    con = duckdb.connect(str(db), read_only=True)
+    assert [t for (t,) in con.execute("show tables").fetchall()] == ["notes"]
+    con.close()
 
 
 @pytest.mark.slow  # a CLI run each: the default run keeps the main paths

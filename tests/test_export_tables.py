@@ -147,3 +147,23 @@ def test_source_text_is_used_only_when_its_hash_matches(tmp_path: Path) -> None:
     row = result("r").model_copy(update={"source": f"{rows}:2"})
     assert sources.text(row) == TEXT
     assert sources.missing == 1
+
+
+@pytest.mark.parametrize("to", ["csv", "parquet", "duckdb"])
+def test_a_lone_surrogate_is_escaped_not_fatal(tmp_path: Path, to: str) -> None:
+    """A JSONL input may carry ``\\ud800`` into a text the API extracts from; UTF-8 writers
+    refuse it, so its bytes are written as ``\\xNN`` escapes, as llmx's JSONL output does."""
+    r = result("d1", metrics=[metric(None, subject="坏\ud800字")], fields={"note": "x\udc80"})
+    out = tmp_path / ("t.duckdb" if to == "duckdb" else "t")
+    write(build_tables([r]), out, to)
+    if to == "csv":
+        text = (out / "metrics.csv").read_text(encoding="utf-8")
+        assert "坏\\xed\\xa0\\x80字" in text
+    elif to == "parquet":
+        assert pq.read_table(out / "documents.parquet").column("note").to_pylist() == ["x\\x80"]
+    else:
+        import duckdb
+
+        con = duckdb.connect(str(out), read_only=True)
+        assert con.execute("select subject from metrics").fetchall() == [("坏\\xed\\xa0\\x80字",)]
+        con.close()

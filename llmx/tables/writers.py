@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from llmx.output import safe_text
 from llmx.tables.build import Table
 from llmx.tables.columns import ColumnType
 
@@ -71,7 +72,7 @@ def _write_csv(table: Table, path: Path) -> None:
     kinds = [c.type for c in table.columns]
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
-        out.writerow(table.names)
+        out.writerow([safe_text(name) for name in table.names])
         for row in table.rows:
             out.writerow([_cell(v, k) for v, k in zip(row, kinds, strict=True)])
 
@@ -82,10 +83,22 @@ def _cell(value: Any, kind: ColumnType) -> str:
     if kind == "boolean":
         return "true" if value else "false"
     if kind.startswith("list<"):
-        return json.dumps(value, ensure_ascii=False)
+        return safe_text(json.dumps(value, ensure_ascii=False))
     if kind == "float":
         return repr(float(value))
-    return str(value)
+    return safe_text(str(value))
+
+
+def _encodable(value: Any, kind: ColumnType) -> Any:
+    """A lone surrogate (a JSONL text can carry one into the API's results) as ``\\xNN``
+    escapes of its bytes, as llmx's JSONL output writes it: UTF-8 writers refuse it."""
+    if value is None:
+        return None
+    if kind in ("string", "json"):
+        return safe_text(value)
+    if kind == "list<string>":
+        return [safe_text(v) for v in value]
+    return value
 
 
 # -- Arrow: Parquet and DuckDB -----------------------------------------------------------
@@ -104,9 +117,12 @@ def arrow_table(table: Table) -> Any:
         "list<float>": pa.list_(pa.float64()),
         "json": pa.string(),
     }
-    schema = pa.schema([pa.field(c.name, types[c.type]) for c in table.columns])
+    schema = pa.schema([pa.field(safe_text(c.name), types[c.type]) for c in table.columns])
     columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(table.columns)
-    arrays = [pa.array(list(col), type=f.type) for col, f in zip(columns, schema, strict=True)]
+    arrays = [
+        pa.array([_encodable(v, c.type) for v in values], type=types[c.type])
+        for values, c in zip(columns, table.columns, strict=True)
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -129,7 +145,7 @@ def write_duckdb(tables: Mapping[str, Table], path: Path) -> Path:
     try:
         con = duckdb.connect(str(path))
     except duckdb.Error as exc:
-        raise OSError(f"cannot open {path} as a DuckDB database: {_first_line(exc)}") from None
+        raise OSError(f"cannot open {path} with DuckDB: {_first_line(exc)}") from None
     try:
         con.execute("BEGIN TRANSACTION")
         for name, table in tables.items():
