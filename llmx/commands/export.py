@@ -42,7 +42,7 @@ def command(
     from llmx.tables.inputs import read_runs, result_files
     from llmx.tables.results import default_format
     from llmx.tables.sources import SourceTexts
-    from llmx.tables.writers import FORMATS, MissingExtra, write
+    from llmx.tables.writers import FORMATS, MissingExtra, check_extra, write
 
     err = Console(stderr=True, soft_wrap=True)
 
@@ -55,7 +55,13 @@ def command(
         raise fail(f"--to {fmt}: use one of {', '.join(FORMATS)}", EXIT_INPUT)
     if fmt != "duckdb" and output.suffix.lower() in (".csv", ".parquet"):
         folder = output.with_suffix("")
-        raise fail(f"--to {fmt} writes one file per table: give -o a folder (e.g. {folder})", 1)
+        raise fail(
+            f"--to {fmt} writes one file per table: give -o a folder (e.g. {folder})", EXIT_INPUT
+        )
+    try:
+        check_extra(fmt)  # before reading anything
+    except MissingExtra as exc:
+        raise fail(str(exc), EXIT_INPUT) from None
     try:
         files = result_files(runs)
         results = read_runs(files)
@@ -67,8 +73,6 @@ def command(
     try:
         tables = build_tables(results, text_of=sources.text)
         written = write(tables, output, fmt)
-    except MissingExtra as exc:
-        raise fail(str(exc), EXIT_INPUT) from None
     except ValueError as exc:
         raise fail(str(exc), EXIT_INPUT) from None
     except OSError as exc:

@@ -36,6 +36,15 @@ def require(module: str, what: str) -> Any:
         raise MissingExtra(f"{what} needs {module.split('.')[0]}: {INSTALL}") from None
 
 
+def check_extra(to: str) -> None:
+    """Raise :class:`MissingExtra` now if format ``to`` needs a library that is missing."""
+    if to == "parquet":
+        require("pyarrow.parquet", "--to parquet")
+    elif to == "duckdb":
+        require("duckdb", "--to duckdb")
+        require("pyarrow", "--to duckdb")
+
+
 def write(tables: Mapping[str, Table], path: Path, to: str) -> list[Path]:
     """Write ``tables`` as format ``to``; returns the files written."""
     if to not in FORMATS:
