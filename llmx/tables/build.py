@@ -216,8 +216,9 @@ def _records(
     joins = _joins(kind, fields, task, {"doc_id", "record_index", *_names(own, SPAN_COLUMNS)})
     targets = {target for _, target, _ in joins}
     rows = []
+    wanted = {t: [f for _, tt, picked in joins if tt == t for f in picked] for t in targets}
     for r in results:
-        index = {t: _by_id(r, t, task, fields[t]) for t in targets}
+        index = {t: _by_id(r, t, task, wanted[t]) for t in targets}
         text = texts.get(r.doc_id)
         for i, rec in enumerate(r.records(kind)):
             row: list[Any] = [r.doc_id, i]
@@ -263,7 +264,7 @@ def _joins(
 def _by_id(
     r: DocResult, kind: str, task: Task | None, fields: list[_Field]
 ) -> dict[str, dict[str, Any]]:
-    """A document's records of ``kind`` by id, their values converted as in their table."""
+    """A document's records of ``kind`` by id: the ``fields`` joined from them, converted."""
     assert task is not None  # joins exist only for a loaded task
     id_field = task.records[kind].id
     out: dict[str, dict[str, Any]] = {}

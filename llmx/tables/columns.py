@@ -44,24 +44,8 @@ class Column:
     type: ColumnType
 
 
-def fits(value: Any, kind: ColumnType) -> bool:
-    """Whether a non-null ``value`` can be stored in a column of ``kind`` without loss."""
-    if kind == "json":
-        return True
-    if kind.startswith("list<"):
-        item = kind[5:-1]
-        return isinstance(value, list) and all(fits(v, item) for v in value)  # type: ignore[arg-type]
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, int | float) and not isinstance(value, bool)  # float
-
-
 def convert(value: Any, kind: ColumnType) -> Any:
-    """``value`` as stored in a column of ``kind`` (``fits`` was checked first)."""
+    """``value`` as stored in a column of ``kind`` (which :func:`infer` chose to fit it)."""
     if value is None:
         return None
     if kind == "json":
@@ -79,7 +63,9 @@ def infer(values: Iterable[Any], declared: ColumnType | None = None) -> ColumnTy
     """The type of a column: ``declared`` when every value fits it, else the narrowest type
     every value fits (``json`` when none does). All-null columns take ``declared`` or string."""
     present = [v for v in values if v is not None]
-    if declared is not None and all(fits(v, declared) for v in present):
+    types = {type(v) for v in present}  # decided on the set of types: one pass over values
+    items = {type(i) for v in present if isinstance(v, list) for i in v}
+    if declared is not None and _all_fit(types, items, declared):
         return declared
     if not present:
         return "string"
@@ -92,10 +78,29 @@ def infer(values: Iterable[Any], declared: ColumnType | None = None) -> ColumnTy
         "list<integer>",
         "list<float>",
     )
-    for kind in order:
-        if all(fits(v, kind) for v in present):
-            return kind
-    return "json"
+    return next((kind for kind in order if _all_fit(types, items, kind)), "json")
+
+
+def _all_fit(types: set[type], items: set[type], kind: ColumnType) -> bool:
+    """Whether values of these ``types`` (lists holding ``items``) all fit ``kind``."""
+    if kind == "json":
+        return True
+    if kind.startswith("list<"):
+        item = typing.cast(ColumnType, kind[5:-1])
+        return all(issubclass(t, list) for t in types) and _all_fit(items, set(), item)
+    return all(_scalar_fits(t, kind) for t in types)
+
+
+def _scalar_fits(cls: type, kind: ColumnType) -> bool:
+    if kind == "string":
+        return issubclass(cls, str)
+    if kind == "boolean":
+        return issubclass(cls, bool)
+    if issubclass(cls, bool):
+        return False
+    if kind == "integer":
+        return issubclass(cls, int)
+    return kind == "float" and issubclass(cls, int | float)
 
 
 def from_annotation(annotation: Any) -> ColumnType | None:
