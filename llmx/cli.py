@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from llmx._version import __version__
-from llmx.commands import clean, diff, eval, extract, report, review, task
+from llmx.commands import clean, diff, eval, export, extract, report, review, task
 
 
 class _Group(TyperGroup):
@@ -76,6 +76,7 @@ app.command("clean", short_help="Clean documents; --show: what was removed and w
 app.command("eval", short_help="Score extraction against gold and gate on quality.")(eval.command)
 app.command("review", short_help="Review a run against gold and/or another run.")(review.command)
 app.command("diff", short_help="Compare two eval reports or two prediction files.")(diff.command)
+app.command("export", short_help="Tidy tables of a run: CSV, Parquet or DuckDB.")(export.command)
 app.command("report", short_help="One self-contained HTML page of a run (and its eval).")(
     report.command
 )

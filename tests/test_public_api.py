@@ -10,8 +10,10 @@ PUBLIC = [
     "DocMeta",
     "DocResult",
     "Document",
+    "InputError",
     "LLMXError",
     "RecordSpec",
+    "Results",
     "Settings",
     "Task",
     "TaskError",
@@ -20,8 +22,10 @@ PUBLIC = [
     "aextract",
     "available_tasks",
     "extract",
+    "extract_text",
     "load_settings",
     "load_task",
+    "read_results",
 ]
 
 
@@ -39,3 +43,10 @@ def test_every_exported_name_exists_and_is_documented() -> None:
 def test_errors_share_a_root() -> None:
     assert issubclass(llmx.ConfigError, llmx.LLMXError)
     assert issubclass(llmx.TaskError, llmx.LLMXError)
+    assert issubclass(llmx.InputError, llmx.LLMXError)
+    assert issubclass(llmx.InputError, ValueError)  # a bad argument, as Python code expects
+
+
+def test_results_stay_a_list_of_docresults() -> None:
+    assert issubclass(llmx.Results, list)
+    assert llmx.Results() == []

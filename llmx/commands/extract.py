@@ -95,6 +95,15 @@ def command(
     from llmx.tasks import TaskError, load_task
 
     err = Console(stderr=True, soft_wrap=True)  # one message, one line (greppable)
+    if Path(output).suffix.lower() in (".csv", ".parquet", ".duckdb"):  # would be JSONL inside
+        err.print(
+            f"llmx: extract writes JSONL; use -o {Path(output).with_suffix('.jsonl')}, then "
+            f"llmx export {Path(output).with_suffix('.jsonl')} --to "
+            f"{Path(output).suffix.lower()[1:]} -o OUT",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
     # instructor logs every failed attempt at ERROR; llmx reports failures itself, per document.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     overrides: dict[str, Any] = {
