@@ -107,6 +107,12 @@ class Pipeline:
                 "(OPENAI_BASE_URL, LLMX_MODEL) or add `extract_offline` to its schema module"
             )
         self._calls = asyncio.Semaphore(settings.concurrency)
+        self._order: ResultOrder | None = None  # the running run's, for progress displays
+
+    @property
+    def waiting(self) -> int:
+        """Finished documents held back (input order) until an earlier one is written."""
+        return self._order.waiting if self._order is not None else 0
 
     # -- one document ------------------------------------------------------------------------
 
@@ -299,7 +305,7 @@ class Pipeline:
             records={k: 0 for k in self.task.records},
         )
         window = max(2, self.settings.concurrency * 2)
-        ordered = ResultOrder(
+        ordered = self._order = ResultOrder(
             sink, order=order, limit=buffer or default_buffer(self.settings.concurrency)
         )
         pending: dict[asyncio.Task[DocResult], int] = {}  # task -> its sequence number

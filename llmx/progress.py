@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from llmx.core.documents import LoadProblem
 from llmx.core.results import DocResult
@@ -41,24 +42,33 @@ class RunProgress:
     """
 
     def __init__(
-        self, console: Console, *, enabled: bool, kinds: list[str], every: float = 0.0
+        self,
+        console: Console,
+        *,
+        enabled: bool,
+        kinds: list[str],
+        every: float = 0.0,
+        waiting: Callable[[], int] = lambda: 0,
     ) -> None:
         self.console = console
         self.enabled = enabled  # the live bar (a terminal)
         self.every = every  # seconds between plain lines when there is no bar; 0: none
         self.kinds = kinds
+        self.waiting = waiting  # finished documents held back to keep input order
         self.docs = self.errors = self.tokens = self.requests = 0
         self.skipped = self.unreadable = 0
         self.records = dict.fromkeys(kinds, 0)
         self.count: Count = Count(None, "counting")
         self.started = time.monotonic()
         self._timer: asyncio.TimerHandle | None = None
-        self._progress = Progress(
+        self._progress = Progress(  # the most telling figures first: a narrow terminal cuts the end
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
-            BarColumn(bar_width=None),
-            TextColumn("{task.fields[stats]}"),
+            BarColumn(bar_width=24),
             TimeElapsedColumn(),
+            TextColumn(  # room left by the spinner, bar and time (else they are squeezed out)
+                "{task.fields[stats]}",
+                table_column=Column(no_wrap=True, max_width=max(20, console.width - 36)),
+            ),
             console=console,
             transient=True,
             disable=not enabled,
@@ -150,21 +160,25 @@ class RunProgress:
 
     def line(self) -> str:
         """The plain progress line."""
+        held = self.waiting()
         return (
             f"llmx: {self.position()}; {self.errors} errors, {self.requests} requests, "
             f"{self.tokens} tokens; {self.pace()}"
+            + (f"; {held} more finished, waiting on an earlier document" if held else "")
         )
 
     def _refresh(self) -> None:
         if not self.enabled:
             return
         recs = " ".join(f"{k} {v}" for k, v in self.records.items())
+        held = self.waiting()
+        recs += f" · {held} more finished, waiting on an earlier document" if held else ""
         self._progress.update(
             self._task,
             total=self.total,
             completed=self.done,
-            stats=f"{self.position()} | {self.pace()} | {recs} | requests {self.requests} | "
-            f"tokens {self.tokens} | errors {self.errors}",
+            stats=f"{self.position()} · {self.pace()} · errors {self.errors} · requests "
+            f"{self.requests} · tokens {self.tokens} · {recs}",
         )
 
     def _tick(self) -> None:

@@ -121,11 +121,13 @@ async def test_pipeline_back_pressure_holds_admission_at_the_limit() -> None:
                     break
                 seen = requests_so_far(server)
             admitted, written_while_stuck = requests_so_far(server), list(written)
+            held = pipeline.waiting
         finally:
             release.set()
         summary = await asyncio.wait_for(run, 30)
         await pipeline.aclose()
     assert written_while_stuck == ["d00"] and admitted == 1 + limit
+    assert held == limit - 1  # all but the stuck one finished, held back in the buffer
     assert written == [d.id for d in docs] and summary.docs_ok == n
 
 

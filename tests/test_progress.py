@@ -27,7 +27,7 @@ from llmx.text.loading import load_documents
 
 LINE = re.compile(
     r"^llmx: (\d+)/(\d+) documents \((\d+)%\); (\d+) errors, (\d+) requests, (\d+) tokens; "
-    r"([\d.]+) docs/s(?:, ETA (\S+))?$"
+    r"([\d.]+) docs/s(?:, ETA (\S+))?(?:; (\d+) more finished, waiting on an earlier document)?$"
 )
 
 

@@ -213,6 +213,7 @@ async def _run(
         enabled=not quiet and err.is_terminal,
         kinds=list(pipeline.task.records),
         every=opts.progress_every,
+        waiting=lambda: pipeline.waiting,
     )
     stop_counting = threading.Event()
     if not quiet:
