@@ -7,6 +7,7 @@ import asyncio
 import io
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -71,6 +72,10 @@ def test_stdin_and_a_slow_count_say_why_there_is_no_total(tmp_path: Path) -> Non
     stop = threading.Event()
     stop.set()
     assert count_documents([str(tmp_path)], stop=stop).total is None
+    fifo = tmp_path / "rows.jsonl"
+    os.mkfifo(fifo)  # counting must not read (and so steal) what the loader is to read
+    piped = count_documents([str(fifo)])
+    assert piped.total is None and piped.why == f"{fifo} is not a regular file"
 
 
 # -- the line itself (in process, fast) --------------------------------------------------

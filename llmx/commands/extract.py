@@ -145,6 +145,8 @@ def command(
         "show_quantities": quantity_hints,
     }
     try:
+        if order not in ORDERS:
+            raise ConfigError(f"--order must be one of {', '.join(ORDERS)}, not {order!r}")
         settings = load_settings(overrides)
         load_task(settings.task)  # an unknown or missing task is the first thing to say
         if settings.backend == "auto" and settings.effective_backend() == "rules":
@@ -153,8 +155,6 @@ def command(
                 "LLMX_MODEL); using the task's offline rules extractor",
                 highlight=False,
             )
-        if order not in ORDERS:
-            raise ConfigError(f"--order must be one of {', '.join(ORDERS)}, not {order!r}")
         run = RunOptions(
             order=order,  # checked just above
             order_buffer=order_buffer,

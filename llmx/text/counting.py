@@ -8,6 +8,7 @@ runs past its time budget stops; both give no total and say why, rather than a w
 
 from __future__ import annotations
 
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -54,10 +55,19 @@ def count_documents(
                 continue  # a missing input or empty folder holds no documents
             if isinstance(entry, str):
                 return Count(None, "standard input is not counted ahead")
+            if is_jsonl(entry[0]) and not _regular(entry[0]):
+                return Count(None, f"{entry[0]} is not a regular file")  # reading would eat it
             total += _count_rows(entry[0], out_of_time) if is_jsonl(entry[0]) else 1
     except _OutOfTime:
         return Count(None, f"counting stopped after {budget_s:g} s")
     return Count(total)
+
+
+def _regular(file: Path) -> bool:
+    try:
+        return stat.S_ISREG(file.stat().st_mode)
+    except OSError:
+        return True  # unreadable: counted as nothing, the loader reports it
 
 
 def _count_rows(file: Path, out_of_time: Callable[[], bool]) -> int:
