@@ -307,31 +307,37 @@ def _jsonl_rows(
         if isinstance(row, LoadProblem):
             yield row
             continue
-        text = row.get(fields.text)
-        if not isinstance(text, str):
-            yield _no_text(row, source, fields)
-            continue
-        if not text.strip():
-            yield LoadProblem(source=source, message="empty (no text)", details={"kind": "empty"})
-            continue
-        row_id = row.get(fields.id)
-        fallback = f"{stem}:{lineno}"
-        if row_id is None or row_id == "":
-            doc_id, note = ids.claim(fallback)
-        else:
-            doc_id, note = ids.claim(str(row_id), f"{stem}:{row_id}", fallback)
-        yield Document(
-            id=doc_id,
-            text=text,
-            source=source,
-            encoding="utf-8",
-            warnings=(note,) if note else (),
-            fields={k: v for k, v in row.items() if k not in (fields.id, fields.text)},
-        )
+        yield row_document(row, source, stem, lineno, ids, fields)
     if not rows:
         yield LoadProblem(
             source=name, message="empty (no rows)", details={"kind": "empty", "scope": "input"}
         )
+
+
+def row_document(
+    row: dict[str, Any], source: str, stem: str, number: int, ids: _Ids, fields: Fields
+) -> Document | LoadProblem:
+    """Row ``number`` of table ``stem`` (JSONL, Parquet) as a document; keys other than the id
+    and text go to ``fields``. A row without an id is named ``stem:number``."""
+    text = row.get(fields.text)
+    if not isinstance(text, str):
+        return _no_text(row, source, fields)
+    if not text.strip():
+        return LoadProblem(source=source, message="empty (no text)", details={"kind": "empty"})
+    row_id = row.get(fields.id)
+    fallback_id = f"{stem}:{number}"
+    if row_id is None or row_id == "":
+        doc_id, note = ids.claim(fallback_id)
+    else:
+        doc_id, note = ids.claim(str(row_id), f"{stem}:{row_id}", fallback_id)
+    return Document(
+        id=doc_id,
+        text=text,
+        source=source,
+        encoding="utf-8",
+        warnings=(note,) if note else (),
+        fields={k: v for k, v in row.items() if k not in (fields.id, fields.text)},
+    )
 
 
 def _parse_row(raw: bytes, source: str) -> dict[str, Any] | LoadProblem:
