@@ -4,12 +4,14 @@ keys (not those two) are carried to ``DocResult.fields``."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from _cli import run_llmx
 
 from llmx.core.documents import Document, LoadProblem
+from llmx.text.counting import count_documents
 from llmx.text.loading import load_documents
 
 ROWS = [
@@ -66,3 +68,52 @@ def test_cli_id_and_text_fields_and_one_line_for_a_row_without_text(tmp_path: Pa
     assert any(m["value"] == 320 for m in lines[0]["metrics"])
     problem = [x for x in p.stderr.splitlines() if "rows.jsonl:2" in x]
     assert len(problem) == 1 and '"body" is missing' in problem[0], p.stderr
+
+
+# -- Parquet (pyarrow: the llmx[tables] extra) ---------------------------------------------------
+
+
+def write_parquet(path: Path, rows: list[dict]) -> Path:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=2)  # several row groups
+    return path
+
+
+def test_parquet_rows_are_documents_with_fields_and_the_count_is_the_footer(tmp_path: Path) -> None:
+    import datetime as dt
+
+    rows = [
+        {"uid": f"n{i}", "body": f"第{i}篇：培训{i + 1}人次。", "day": dt.date(2026, 1, i + 1)}
+        for i in range(5)
+    ]
+    rows[3]["body"] = None  # a row without text: one problem, the rest go on
+    path = write_parquet(tmp_path / "news.parquet", rows)
+    items = list(load_documents([tmp_path], id_field="uid", text_field="body"))
+    docs = [i for i in items if isinstance(i, Document)]
+    assert [d.id for d in docs] == ["n0", "n1", "n2", "n4"]
+    assert docs[0].fields == {"day": "2026-01-01"} and docs[0].source == f"{path}:1"
+    [problem] = [i for i in items if isinstance(i, LoadProblem)]
+    assert problem.source == f"{path}:4" and problem.message.startswith('"body" is missing')
+    assert count_documents([tmp_path]).total == len(items) == 5
+
+
+def test_parquet_without_the_text_column_is_one_line(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "news.parquet", [{"id": "a", "content": "培训5人次"}])
+    [problem] = load_documents([path])
+    assert isinstance(problem, LoadProblem)
+    assert problem.message == (
+        'no "text" column (columns: id, content; choose the text column with --text-field)'
+    )
+
+
+def test_parquet_without_pyarrow_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "news.parquet"
+    path.write_bytes(b"PAR1 not really")
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # import fails as if not installed
+    [problem] = load_documents([path])
+    assert isinstance(problem, LoadProblem)
+    assert problem.message == "reading Parquet needs pyarrow: pip install 'llmx[tables]'"
+    assert count_documents([path]).total == 0  # the problem is about the file, not a row

@@ -1,9 +1,10 @@
 """How many documents the inputs hold, counted cheaply before (and while) a run reads them.
 
-A text file is one document, a JSONL file one per non-blank line -- the same units the loader
-yields, so progress can say ``done / total``. Nothing is parsed or kept: JSONL files are
-scanned for newlines in 1 MiB blocks. Standard input cannot be counted ahead, and a count that
-runs past its time budget stops; both give no total and say why, rather than a wrong one.
+A text file is one document, a JSONL file one per non-blank line, a Parquet file one per row
+(from its footer) -- the same units the loader yields, so progress can say ``done / total``.
+Nothing is parsed or kept: JSONL files are scanned for newlines in 1 MiB blocks. Standard
+input cannot be counted ahead, and a count that runs past its time budget stops; both give no
+total and say why, rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from llmx.core.documents import LoadProblem
 from llmx.text.loading import input_entries, is_jsonl
+from llmx.text.tables import count_rows, is_parquet
 
 _BLOCK = 1 << 20
 
@@ -57,7 +59,13 @@ def count_documents(
                 return Count(None, "standard input is not counted ahead")
             if is_jsonl(entry[0]) and not _regular(entry[0]):
                 return Count(None, f"{entry[0]} is not a regular file")  # reading would eat it
-            total += _count_rows(entry[0], out_of_time) if is_jsonl(entry[0]) else 1
+            file = entry[0]
+            if is_jsonl(file):
+                total += _count_rows(file, out_of_time)
+            elif is_parquet(file):
+                total += count_rows(file)  # the row count is in the file's footer
+            else:
+                total += 1
     except _OutOfTime:
         return Count(None, f"counting stopped after {budget_s:g} s")
     return Count(total)

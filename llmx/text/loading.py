@@ -24,6 +24,7 @@ from llmx.text.script import HAN
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".text"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
+TABLE_SUFFIXES = frozenset({".parquet"})  # read by llmx.text.tables (pyarrow, llmx[tables])
 DEFAULT_MAX_BYTES = 20_000_000
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -145,7 +146,8 @@ def _walk(folder: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not _hidden(d))
         for name in sorted(files):
             suffix = os.path.splitext(name)[1].lower()
-            if not _hidden(name) and (suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES):
+            known = suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES or suffix in TABLE_SUFFIXES
+            if not _hidden(name) and known:
                 yield Path(root, name)
 
 
@@ -160,7 +162,7 @@ def _expand(item: str | Path) -> Iterator[tuple[Path, Path | None] | LoadProblem
         if not found:
             yield LoadProblem(
                 source=str(path),
-                message="folder has no .txt/.md/.text/.jsonl files",
+                message="folder has no .txt/.md/.text/.jsonl/.parquet files",
                 details={"kind": "empty_folder", "scope": "input"},
             )
     elif path.exists():
@@ -466,14 +468,15 @@ def load_documents(
     """Yield a document (or a problem report) per file / JSONL row, lazily.
 
     Args:
-        inputs: Files, folders (searched recursively for ``*.txt *.md *.text *.jsonl``,
-            hidden files and folders skipped), glob patterns (``seeds/*.txt``,
-            ``corpus/**/*.md``), JSONL files of ``{"id": ..., "text": ...}`` rows, and ``-``:
+        inputs: Files, folders (searched recursively for ``*.txt *.md *.text *.jsonl
+            *.parquet``, hidden files and folders skipped), glob patterns (``seeds/*.txt``,
+            ``corpus/**/*.md``), JSONL files of ``{"id": ..., "text": ...}`` rows, Parquet
+            files (one document per row; needs ``llmx[tables]``), and ``-``:
             standard input (JSONL if its first non-blank character is ``{``, else one text
             document with id ``stdin``).
         max_bytes: Files (and JSONL rows) larger than this are reported, not read.
-        id_field, text_field: The keys of a JSONL row that hold the id and the text; the
-            row's other keys are carried to ``DocResult.fields``.
+        id_field, text_field: The keys of a JSONL row (columns of a Parquet file) that hold
+            the id and the text; the row's other keys are carried to ``DocResult.fields``.
         stdin: Where ``-`` reads from (default ``sys.stdin.buffer``).
 
     Document ids are file stems (or JSONL row ids); a repeated one is replaced by the path
@@ -489,5 +492,9 @@ def load_documents(
             yield from _load_stdin(stdin or sys.stdin.buffer, ids, max_bytes, fields)
         elif is_jsonl(entry[0]):
             yield from _load_jsonl(entry[0], ids, max_bytes, fields)
+        elif entry[0].suffix.lower() in TABLE_SUFFIXES:
+            from llmx.text.tables import load_parquet
+
+            yield from load_parquet(entry[0], ids, max_bytes, fields)
         else:
             yield _load_text(entry[0], entry[1], ids, max_bytes)
