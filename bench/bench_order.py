@@ -4,8 +4,10 @@
 
 The same pipeline and writer as ``bench_throughput.py`` (a JSONL file, fsync <= 1/s), against a
 scripted server in its own process with 0.2 s latency per reply; in the ``tail`` scenario one
-document in 50 takes 2 s (a slow model call), which is where a reorder buffer can stall. Runs
-alternate input / completion order so the shared machine's noise falls on both. Server replies
+document in 50 takes 2 s (a slow model call), which is where a reorder buffer can stall: with
+the default buffer (max(256, 16 x concurrency)) and with a tight one (4 x concurrency). Each
+repetition runs every variant, in rotating order; ratios are taken within a repetition, so
+the shared machine's drift falls on all of them. Server replies
 are scripted by ``bench/_corpus.py`` (quantities copied from the request), never model output.
 Nothing is asserted: the script prints figures.
 """
@@ -62,7 +64,9 @@ def settings(base_url: str, concurrency: int) -> Settings:
     )  # fmt: skip
 
 
-async def one_run(base_url: str, concurrency: int, n: int, order: str, out: Path) -> float:
+async def one_run(
+    base_url: str, concurrency: int, n: int, order: str, out: Path, buffer: int | None = None
+) -> float:
     """docs/s of one run of ``n`` documents in ``order``, written to ``out``."""
     pipeline = Pipeline(settings(base_url, concurrency))
     pool = seed_sentences()
@@ -76,6 +80,7 @@ async def one_run(base_url: str, concurrency: int, n: int, order: str, out: Path
                 synth_documents(n, seed=1, sentences=pool),
                 writer.write,
                 order=order,  # type: ignore[arg-type]
+                buffer=buffer,
             )
         finally:
             writer.close()
@@ -86,10 +91,17 @@ async def one_run(base_url: str, concurrency: int, n: int, order: str, out: Path
     return n / wall
 
 
+VARIANTS = {  # name -> (order, reorder buffer as a multiple of the concurrency; None: default)
+    "completion": ("completion", None),
+    "input": ("input", None),
+    "input, buffer 4x": ("input", 4),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=1000)
-    parser.add_argument("--reps", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--concurrency", default="32,128")
     parser.add_argument("--scenarios", default="uniform,tail")
     parser.add_argument("--serve", choices=["uniform", "tail"], help=argparse.SUPPRESS)
@@ -108,30 +120,40 @@ def main() -> None:
             base_url = proc.stdout.readline().strip()
             try:
                 for c in (int(x) for x in args.concurrency.split(",")):
-                    rates: dict[str, list[float]] = {"input": [], "completion": []}
-                    for _ in range(args.reps):
-                        for order in ("input", "completion"):
-                            out = Path(tmp, f"{scenario}-{c}-{order}.jsonl")
-                            rate = asyncio.run(one_run(base_url, c, args.docs, order, out))
-                            rates[order].append(rate)
-                    med = {k: statistics.median(v) for k, v in rates.items()}
-                    rows.append((scenario, c, med["input"], med["completion"]))
-                    ratio = med["input"] / med["completion"]
-                    print(
-                        f"{scenario:8} c={c:<4} input {med['input']:7.1f} docs/s  completion "
-                        f"{med['completion']:7.1f} docs/s  ratio {ratio:.3f}  (runs: {rates})",
-                        flush=True,
-                    )
+                    rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+                    names = list(VARIANTS)
+                    for rep in range(args.reps):
+                        # Rotate which variant goes first: the shared machine's drift
+                        # falls on each in turn; ratios are taken within a repetition.
+                        for name in names[rep % 3 :] + names[: rep % 3]:
+                            order, times = VARIANTS[name]
+                            out = Path(tmp, f"{scenario}-{c}.jsonl")
+                            buffer = times * c if times else None
+                            rate = asyncio.run(one_run(base_url, c, args.docs, order, out, buffer))
+                            rates[name].append(rate)
+                    row = {"scenario": scenario, "c": c}
+                    for name in VARIANTS:
+                        pairs = zip(rates[name], rates["completion"], strict=True)
+                        ratios = sorted(a / b for a, b in pairs)
+                        row[name] = (statistics.median(rates[name]), statistics.median(ratios),
+                                     ratios[0], ratios[-1])  # fmt: skip
+                    rows.append(row)
+                    print(scenario, c, {k: [round(x, 1) for x in v] for k, v in rates.items()},
+                          flush=True)  # fmt: skip
             finally:
                 proc.stdin.close()
                 proc.wait(timeout=10)
-    print(
-        f"\n{args.docs} documents a run, median of {args.reps}; ideal = concurrency / {LATENCY} s"
-    )
-    print("| scenario | concurrency | input order docs/s | completion docs/s | ratio |")
-    print("|---|---|---|---|---|")
-    for scenario, c, inp, comp in rows:
-        print(f"| {scenario} | {c} | {inp:.1f} | {comp:.1f} | {inp / comp:.3f} |")
+    print(f"\n{args.docs} documents a run, {args.reps} repetitions; docs/s: median; ratio to "
+          "completion order: median of the per-repetition ratios [min-max]")  # fmt: skip
+    print("| scenario | concurrency | " + " | ".join(VARIANTS) + " |")
+    print("|---|---|" + "---|" * len(VARIANTS))
+    for row in rows:
+        cells = []
+        for name in VARIANTS:
+            rate, ratio, low, high = row[name]
+            extra = "" if name == "completion" else f" ({ratio:.2f} [{low:.2f}-{high:.2f}])"
+            cells.append(f"{rate:.1f}{extra}")
+        print(f"| {row['scenario']} | {row['c']} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
