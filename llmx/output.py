@@ -1,4 +1,7 @@
-"""Write results as JSON lines, one per document, as each document completes -- resumably.
+"""Write results as JSON lines, one per document, as the pipeline hands them over -- resumably.
+
+``llmx extract`` hands them over in input order (:mod:`llmx.ordering`), so a killed run leaves
+a prefix of the input and the resumed run appends the rest in order.
 
 Each line goes out in one unbuffered ``write`` of a complete line, so a run killed at any
 point leaves only whole lines (plus at most one torn last line, which the next run cuts off).

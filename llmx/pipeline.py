@@ -1,9 +1,9 @@
 """The extraction pipeline: clean → chunk → call → ground → merge, for a stream of documents.
 
 Documents stream through a bounded window of concurrent tasks (memory stays flat however large
-the corpus); backend calls share one concurrency limit; each result is handed to the sink as
-soon as its document completes. A failure in one document becomes an error result, never a
-crashed run.
+the corpus); backend calls share one concurrency limit; each result is handed to the sink in
+input order or as its document completes (:mod:`llmx.ordering`). A failure in one document
+becomes an error result, never a crashed run.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from llmx.core.results import DocError, DocMeta, DocResult, Usage
 from llmx.grounding import Grounder, ground_chunk
 from llmx.merging import Merger
 from llmx.offload import run_cpu, run_cpu_coroutine
+from llmx.ordering import Order, ResultOrder, default_buffer
 from llmx.output import safe_text, text_hash
 from llmx.providers.base import Backend, ChunkError, ChunkOutput, FatalEndpointError
 from llmx.redaction import redact
@@ -106,6 +107,12 @@ class Pipeline:
                 "(OPENAI_BASE_URL, LLMX_MODEL) or add `extract_offline` to its schema module"
             )
         self._calls = asyncio.Semaphore(settings.concurrency)
+        self._order: ResultOrder | None = None  # the running run's, for progress displays
+
+    @property
+    def waiting(self) -> int:
+        """Finished documents held back (input order) until an earlier one is written."""
+        return self._order.waiting if self._order is not None else 0
 
     # -- one document ------------------------------------------------------------------------
 
@@ -281,8 +288,16 @@ class Pipeline:
         *,
         skip: Callable[[str, str], bool] = lambda _id, _sha: False,
         on_problem: Callable[[LoadProblem], None] = lambda _p: None,
+        order: Order = "completion",
+        buffer: int | None = None,
     ) -> RunSummary:
-        """Process every document, handing each result to ``sink`` as it completes."""
+        """Process every document, handing each result to ``sink``.
+
+        ``order="completion"``: each result as its document completes. ``order="input"``: in
+        input order, each as soon as every earlier one is out; at most ``buffer`` documents
+        (default :func:`llmx.ordering.default_buffer`) are started but not yet handed over --
+        beyond that no new document starts until the earliest one finishes.
+        """
         started = time.perf_counter()
         summary = RunSummary(
             backend=self.backend.name,
@@ -290,17 +305,21 @@ class Pipeline:
             records={k: 0 for k in self.task.records},
         )
         window = max(2, self.settings.concurrency * 2)
-        pending: set[asyncio.Task[DocResult]] = set()
+        ordered = self._order = ResultOrder(
+            sink, order=order, limit=buffer or default_buffer(self.settings.concurrency)
+        )
+        pending: dict[asyncio.Task[DocResult], int] = {}  # task -> its sequence number
 
-        def finish(done: set[asyncio.Task[DocResult]]) -> None:
+        async def finish_some() -> None:
+            done, _ = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
             stop: BaseException | None = None
-            for t in done:
+            for t in sorted(done, key=pending.__getitem__):
+                seq = pending.pop(t)
                 if t.exception() is not None:  # FatalEndpointError; read each, raise one
                     stop = stop or t.exception()
                     continue
-                result = t.result()
-                sink(result)
-                summary.add(result)
+                for result in ordered.finished(seq, t.result()):
+                    summary.add(result)
             if stop is not None:
                 raise stop
 
@@ -314,17 +333,19 @@ class Pipeline:
                 if skip(item.id, sha):  # done already, with this very text
                     summary.docs_skipped += 1
                     continue
-                pending.add(asyncio.ensure_future(self.process(item, sha)))
-                if len(pending) >= window:
-                    done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
-                    finish(done)
+                pending[asyncio.ensure_future(self.process(item, sha))] = ordered.admit()
+                # Room for the next document: a free slot, and (in input order) the reorder
+                # buffer not full -- else wait, so memory stays bounded (back-pressure).
+                while pending and (len(pending) >= window or ordered.full):
+                    await finish_some()
             while pending:
-                done, pending = await asyncio.wait(pending, return_when="FIRST_COMPLETED")
-                finish(done)
+                await finish_some()
         finally:
             for t in pending:
                 t.cancel()
             await asyncio.gather(*pending, return_exceptions=True)  # let their requests end
+            # Finished results still waiting on an earlier document are dropped: the output
+            # stays a prefix of the input; their responses are cached for the re-run.
             summary.mode_notes = list(getattr(self.backend, "mode_notes", []))
             summary.elapsed_s = round(time.perf_counter() - started, 3)
         return summary

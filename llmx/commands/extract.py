@@ -12,12 +12,19 @@ resume once fixed); 130 interrupted (re-run the same command to resume).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from llmx.ordering import Order
+    from llmx.progress import RunProgress
 
 EXIT_PARTIAL = 3
 EXIT_ENDPOINT = 4
@@ -26,9 +33,24 @@ EXIT_STORAGE = 6
 EXIT_INTERRUPTED = 130
 
 
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How documents are read, ordered and reported (the CLI's own options)."""
+
+    order: Order = "input"
+    order_buffer: int | None = None
+    progress_every: float = 10.0
+    id_field: str = "id"
+    text_field: str = "text"
+
+
 def command(
     inputs: Annotated[
-        list[str], typer.Argument(help="Files, folders, globs, or JSONL files of {id, text}.")
+        list[str],
+        typer.Argument(
+            help="Files, folders, globs, JSONL files of {id, text}, or - for standard input "
+            "(JSONL if it starts with {, else one text document with id stdin)."
+        ),
     ],
     output: Annotated[
         str, typer.Option("--output", "-o", help="JSONL output path ('-' for stdout).")
@@ -81,6 +103,30 @@ def command(
         bool, typer.Option("--retry-failed", help="Redo documents whose earlier result failed.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    order: Annotated[
+        str,
+        typer.Option(
+            help="input: write documents in input order (deterministic); completion: as each "
+            "finishes."
+        ),
+    ] = "input",
+    order_buffer: Annotated[
+        int | None,
+        typer.Option(
+            help="With --order input: documents started but not yet written, at most; beyond "
+            "it no new document starts (default max(256, 16 x concurrency)).",
+            min=1,
+        ),
+    ] = None,
+    progress_every: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between plain progress lines when stderr is not a terminal (0: none).",
+            min=0,
+        ),
+    ] = 10.0,
+    id_field: Annotated[str, typer.Option(help="JSONL key holding the document id.")] = "id",
+    text_field: Annotated[str, typer.Option(help="JSONL key holding the document text.")] = "text",
 ) -> None:
     """Extract a task's records from documents, grounded to character offsets.
 
@@ -91,6 +137,7 @@ def command(
 
     from llmx.config import ConfigError, load_settings
     from llmx.locking import OutputLocked
+    from llmx.ordering import ORDERS
     from llmx.output import StorageError
     from llmx.tasks import TaskError, load_task
 
@@ -124,6 +171,8 @@ def command(
         "show_quantities": quantity_hints,
     }
     try:
+        if order not in ORDERS:
+            raise ConfigError(f"--order must be one of {', '.join(ORDERS)}, not {order!r}")
         settings = load_settings(overrides)
         load_task(settings.task)  # an unknown or missing task is the first thing to say
         if settings.backend == "auto" and settings.effective_backend() == "rules":
@@ -132,7 +181,14 @@ def command(
                 "LLMX_MODEL); using the task's offline rules extractor",
                 highlight=False,
             )
-        code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
+        run = RunOptions(
+            order=order,  # checked just above
+            order_buffer=order_buffer,
+            progress_every=0.0 if quiet else progress_every,
+            id_field=id_field,
+            text_field=text_field,
+        )
+        code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err, run))
     except (ConfigError, TaskError) as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
@@ -151,7 +207,13 @@ def command(
 
 
 async def _run(
-    settings: Any, inputs: list[str], output: str, retry_failed: bool, quiet: bool, err: Any
+    settings: Any,
+    inputs: list[str],
+    output: str,
+    retry_failed: bool,
+    quiet: bool,
+    err: Any,
+    opts: RunOptions,
 ) -> int:
     from llmx.output import ResultWriter
     from llmx.pipeline import Pipeline
@@ -173,8 +235,15 @@ async def _run(
 
         notice(describe_endpoint(settings))
     progress = RunProgress(
-        err, enabled=not quiet and err.is_terminal, kinds=list(pipeline.task.records)
+        err,
+        enabled=not quiet and err.is_terminal,
+        kinds=list(pipeline.task.records),
+        every=opts.progress_every,
+        waiting=lambda: pipeline.waiting,
     )
+    stop_counting = threading.Event()
+    if not quiet:
+        _count_in_background(inputs, progress, stop_counting)
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     interrupted = False
@@ -192,15 +261,28 @@ async def _run(
         writer.write(result)
         progress.advance(result)
 
+    def skip(doc_id: str, text_sha256: str) -> bool:
+        if writer.should_skip(doc_id, text_sha256):
+            progress.skip()
+            return True
+        return False
+
     summary = None
     fatal: FatalEndpointError | None = None
     try:
         with progress:
             summary = await pipeline.run(
-                load_documents(inputs, max_bytes=settings.max_bytes),
+                load_documents(
+                    inputs,
+                    max_bytes=settings.max_bytes,
+                    id_field=opts.id_field,
+                    text_field=opts.text_field,
+                ),
                 sink,
-                skip=writer.should_skip,
+                skip=skip,
                 on_problem=progress.problem,
+                order=opts.order,
+                buffer=opts.order_buffer,
             )
     except asyncio.CancelledError:
         if not interrupted:
@@ -208,6 +290,7 @@ async def _run(
     except FatalEndpointError as exc:
         fatal = exc
     finally:
+        stop_counting.set()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         try:
@@ -232,3 +315,19 @@ async def _run(
         return EXIT_INTERRUPTED
     progress.print_summary(summary, output, failed_in_output=len(writer.state.failed))
     return EXIT_PARTIAL if writer.state.failed or summary.problems else 0
+
+
+def _count_in_background(inputs: list[str], progress: RunProgress, stop: threading.Event) -> None:
+    """Count the input documents in a daemon thread (extraction starts at once); the total
+    reaches the progress display on the event loop when known."""
+    from llmx.text.counting import count_documents
+
+    loop = asyncio.get_running_loop()
+
+    def count() -> None:
+        result = count_documents(inputs, stop=stop)
+        if not stop.is_set():
+            with contextlib.suppress(RuntimeError):  # the run (and its loop) ended meanwhile
+                loop.call_soon_threadsafe(progress.set_count, result)
+
+    threading.Thread(target=count, name="llmx-count", daemon=True).start()

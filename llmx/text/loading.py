@@ -1,4 +1,4 @@
-"""Turn user inputs (files, folders, globs, JSONL) into documents, lazily.
+"""Turn user inputs (files, folders, globs, JSONL, standard input) into documents, lazily.
 
 Every problem (missing file, binary file, undecodable bytes, empty text, a broken JSONL
 line, a file over the size limit) becomes a :class:`LoadProblem` in the stream and the rest
@@ -9,17 +9,22 @@ goes on; nothing here raises for bad input. The document text is exactly the dec
 from __future__ import annotations
 
 import glob
+import io
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from llmx.core.documents import Document, LoadProblem
 from llmx.text.script import HAN
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".text"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
+TABLE_SUFFIXES = frozenset({".parquet"})  # read by llmx.text.tables (pyarrow, llmx[tables])
 DEFAULT_MAX_BYTES = 20_000_000
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -141,7 +146,8 @@ def _walk(folder: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not _hidden(d))
         for name in sorted(files):
             suffix = os.path.splitext(name)[1].lower()
-            if not _hidden(name) and (suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES):
+            known = suffix in TEXT_SUFFIXES or suffix in JSONL_SUFFIXES or suffix in TABLE_SUFFIXES
+            if not _hidden(name) and known:
                 yield Path(root, name)
 
 
@@ -156,8 +162,8 @@ def _expand(item: str | Path) -> Iterator[tuple[Path, Path | None] | LoadProblem
         if not found:
             yield LoadProblem(
                 source=str(path),
-                message="folder has no .txt/.md/.text/.jsonl files",
-                details={"kind": "empty_folder"},
+                message="folder has no .txt/.md/.text/.jsonl/.parquet files",
+                details={"kind": "empty_folder", "scope": "input"},
             )
     elif path.exists():
         yield path, None
@@ -165,7 +171,9 @@ def _expand(item: str | Path) -> Iterator[tuple[Path, Path | None] | LoadProblem
         matches = sorted(glob.iglob(str(item), recursive=True))
         if not matches:
             yield LoadProblem(
-                source=str(item), message="no files match this pattern", details={"kind": "glob"}
+                source=str(item),
+                message="no files match this pattern",
+                details={"kind": "glob", "scope": "input"},
             )
         for match in matches:
             if _hidden(os.path.basename(match)):
@@ -176,7 +184,9 @@ def _expand(item: str | Path) -> Iterator[tuple[Path, Path | None] | LoadProblem
                 yield Path(match), None
     else:
         yield LoadProblem(
-            source=str(item), message="no such file or folder", details={"kind": "missing"}
+            source=str(item),
+            message="no such file or folder",
+            details={"kind": "missing", "scope": "input"},
         )
 
 
@@ -236,13 +246,18 @@ def _load_text(file: Path, root: Path | None, ids: _Ids, max_bytes: int) -> Docu
         return LoadProblem(
             source=source, message=f"cannot read: {exc.strerror or exc}", details={"kind": "io"}
         )
+    return _from_bytes(data, source, ids, file.stem, *_relative_id(file, root))
+
+
+def _from_bytes(data: bytes, source: str, ids: _Ids, *id_candidates: str) -> Document | LoadProblem:
+    """One text document from its bytes; the id is the first free candidate."""
     try:
         text, encoding, warnings = decode_bytes(data, source)
     except DecodeError as exc:
         return LoadProblem(source=source, message=exc.reason, details={"kind": "decode"})
     if not text.strip():
         return LoadProblem(source=source, message="empty (no text)", details={"kind": "empty"})
-    doc_id, note = ids.claim(file.stem, *_relative_id(file, root))
+    doc_id, note = ids.claim(*id_candidates)
     if note:
         warnings.append(note)
     return Document(
@@ -250,104 +265,236 @@ def _load_text(file: Path, root: Path | None, ids: _Ids, max_bytes: int) -> Docu
     )
 
 
-def _load_jsonl(file: Path, ids: _Ids, max_bytes: int) -> Iterator[Document | LoadProblem]:
-    """One document per ``{"id": ..., "text": ...}`` row; a bad row is a problem, not fatal."""
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Which keys of a JSONL row hold the document's id and text."""
+
+    id: str = "id"
+    text: str = "text"
+
+
+def _load_jsonl(
+    file: Path, ids: _Ids, max_bytes: int, fields: Fields
+) -> Iterator[Document | LoadProblem]:
+    """One document per JSONL row; a bad row is a problem, not fatal."""
     try:
         handle = file.open("rb")
     except OSError as exc:
         yield LoadProblem(
-            source=str(file), message=f"cannot read: {exc.strerror or exc}", details={"kind": "io"}
+            source=str(file),
+            message=f"cannot read: {exc.strerror or exc}",
+            details={"kind": "io", "scope": "input"},
         )
         return
-    rows = 0
     with handle:
-        for lineno, raw in enumerate(handle, start=1):
-            source = f"{file}:{lineno}"
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            rows += 1
-            if len(raw) > max_bytes:
-                yield _too_large(source, len(raw), max_bytes)
-                continue
-            try:
-                row = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield LoadProblem(
-                    source=source, message=f"not UTF-8: {exc.reason}", details={"kind": "decode"}
-                )
-                continue
-            except json.JSONDecodeError as exc:
-                yield LoadProblem(
-                    source=source,
-                    message=f"invalid JSON: {exc.msg} (column {exc.colno})",
-                    details={"kind": "json"},
-                )
-                continue
-            if not isinstance(row, dict):
-                yield LoadProblem(
-                    source=source, message="row is not a JSON object", details={"kind": "json"}
-                )
-                continue
-            text = row.get("text")
-            if not isinstance(text, str):
-                what = "missing" if text is None else f"of type {type(text).__name__}, not string"
-                yield LoadProblem(
-                    source=source, message=f'"text" is {what}', details={"kind": "json"}
-                )
-                continue
-            if not text.strip():
-                yield LoadProblem(
-                    source=source, message="empty (no text)", details={"kind": "empty"}
-                )
-                continue
-            row_id = row.get("id")
-            fallback = f"{file.stem}:{lineno}"
-            if row_id is None or row_id == "":
-                doc_id, note = ids.claim(fallback)
-            else:
-                doc_id, note = ids.claim(str(row_id), f"{file.stem}:{row_id}", fallback)
-            yield Document(
-                id=doc_id,
-                text=text,
-                source=source,
-                encoding="utf-8",
-                warnings=(note,) if note else (),
-                fields={k: v for k, v in row.items() if k not in ("id", "text")},
-            )
+        yield from _jsonl_rows(handle, str(file), file.stem, ids, max_bytes, fields)
+
+
+def _jsonl_rows(
+    lines: Iterable[bytes], name: str, stem: str, ids: _Ids, max_bytes: int, fields: Fields
+) -> Iterator[Document | LoadProblem]:
+    """Documents from the rows of ``{id, text, ...}`` lines; other keys go to ``fields``."""
+    rows = 0
+    for lineno, raw in enumerate(lines, start=1):
+        source = f"{name}:{lineno}"
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        rows += 1
+        if len(raw) > max_bytes:
+            yield _too_large(source, len(raw), max_bytes)
+            continue
+        row = _parse_row(raw, source)
+        if isinstance(row, LoadProblem):
+            yield row
+            continue
+        yield row_document(row, source, stem, lineno, ids, fields)
     if not rows:
-        yield LoadProblem(source=str(file), message="empty (no rows)", details={"kind": "empty"})
+        yield LoadProblem(
+            source=name, message="empty (no rows)", details={"kind": "empty", "scope": "input"}
+        )
+
+
+def row_document(
+    row: dict[str, Any], source: str, stem: str, number: int, ids: _Ids, fields: Fields
+) -> Document | LoadProblem:
+    """Row ``number`` of table ``stem`` (JSONL, Parquet) as a document; keys other than the id
+    and text go to ``fields``. A row without an id is named ``stem:number``."""
+    text = row.get(fields.text)
+    if not isinstance(text, str):
+        return _no_text(row, source, fields)
+    if not text.strip():
+        return LoadProblem(source=source, message="empty (no text)", details={"kind": "empty"})
+    row_id = row.get(fields.id)
+    fallback_id = f"{stem}:{number}"
+    if row_id is None or row_id == "":
+        doc_id, note = ids.claim(fallback_id)
+    else:
+        doc_id, note = ids.claim(str(row_id), f"{stem}:{row_id}", fallback_id)
+    return Document(
+        id=doc_id,
+        text=text,
+        source=source,
+        encoding="utf-8",
+        warnings=(note,) if note else (),
+        fields={k: v for k, v in row.items() if k not in (fields.id, fields.text)},
+    )
+
+
+def _parse_row(raw: bytes, source: str) -> dict[str, Any] | LoadProblem:
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return LoadProblem(
+            source=source, message=f"not UTF-8: {exc.reason}", details={"kind": "decode"}
+        )
+    except json.JSONDecodeError as exc:
+        return LoadProblem(
+            source=source,
+            message=f"invalid JSON: {exc.msg} (column {exc.colno})",
+            details={"kind": "json"},
+        )
+    if not isinstance(row, dict):
+        return LoadProblem(
+            source=source, message="row is not a JSON object", details={"kind": "json"}
+        )
+    return row
+
+
+def _no_text(row: dict[str, Any], source: str, fields: Fields) -> LoadProblem:
+    """The row has no string under the text field: say which keys it does have."""
+    value = row.get(fields.text)
+    what = "missing" if value is None else f"of type {type(value).__name__}, not string"
+    keys = ", ".join(str(k) for k in list(row)[:8]) + (", ..." if len(row) > 8 else "")
+    hint = f" (row keys: {keys}; choose the text key with --text-field)" if row else ""
+    return LoadProblem(
+        source=source, message=f'"{fields.text}" is {what}{hint}', details={"kind": "json"}
+    )
+
+
+# --- standard input -----------------------------------------------------------------------
+
+STDIN = "-"
+STDIN_SOURCE = "<stdin>"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _first_char(head: bytes) -> bytes:
+    """The first non-blank byte (after a UTF-8 byte-order mark), or b"" if none yet."""
+    return head.removeprefix(_BOM).lstrip()[:1]
+
+
+def _read_some(stream: BinaryIO, size: int) -> bytes:
+    """What is available now, up to ``size`` bytes (a pipe: without waiting for ``size``)."""
+    read1 = getattr(stream, "read1", None)
+    return bytes(read1(size) if read1 is not None else stream.read(size))
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that first returns bytes already read, then reads on from ``rest``."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data: bytes | memoryview
+        if self._head:
+            data, self._head = self._head[: len(buffer)], self._head[len(buffer) :]
+        else:
+            data = _read_some(self._rest, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _load_stdin(
+    stream: BinaryIO, ids: _Ids, max_bytes: int, fields: Fields
+) -> Iterator[Document | LoadProblem]:
+    """Standard input: JSONL rows if its first non-blank character is ``{``, else one text
+    document with id ``stdin``. Rows are read one at a time (never the whole stream)."""
+    head = b""
+    while not _first_char(head):  # nothing but blanks so far: read on
+        more = _read_some(stream, 65536)
+        if not more:
+            break
+        head += more
+    if _first_char(head) == b"{":
+        reader = io.BufferedReader(_Prefixed(head, stream))
+        yield from _jsonl_rows(reader, STDIN_SOURCE, "stdin", ids, max_bytes, fields)
+        return
+    data = head + stream.read(max(0, max_bytes + 1 - len(head)))
+    if len(data) > max_bytes:
+        yield _too_large(STDIN_SOURCE, len(data), max_bytes)
+        return
+    yield _from_bytes(data, STDIN_SOURCE, ids, "stdin")
+
+
+def input_entries(
+    inputs: Iterable[str | Path],
+) -> Iterator[tuple[Path, Path | None] | LoadProblem | str]:
+    """What the inputs name, in order: ``(file, its input folder or None)``, a problem, or
+    :data:`STDIN`. A file reached twice (``seeds/`` and ``seeds/*.txt``) comes once."""
+    seen: set[str] = set()
+    for item in inputs:
+        if str(item) == STDIN:
+            yield STDIN
+            continue
+        for entry in _expand(item):
+            if isinstance(entry, LoadProblem):
+                yield entry
+                continue
+            key = os.path.realpath(entry[0])
+            if key not in seen:
+                seen.add(key)
+                yield entry
+
+
+def is_jsonl(file: Path) -> bool:
+    return file.suffix.lower() in JSONL_SUFFIXES
 
 
 def load_documents(
-    inputs: Iterable[str | Path], *, max_bytes: int = DEFAULT_MAX_BYTES
+    inputs: Iterable[str | Path],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    id_field: str = "id",
+    text_field: str = "text",
+    stdin: BinaryIO | None = None,
 ) -> Iterator[Document | LoadProblem]:
     """Yield a document (or a problem report) per file / JSONL row, lazily.
 
     Args:
-        inputs: Files, folders (searched recursively for ``*.txt *.md *.text *.jsonl``,
-            hidden files and folders skipped), glob patterns (``seeds/*.txt``,
-            ``corpus/**/*.md``) and JSONL files of ``{"id": ..., "text": ...}`` rows.
+        inputs: Files, folders (searched recursively for ``*.txt *.md *.text *.jsonl
+            *.parquet``, hidden files and folders skipped), glob patterns (``seeds/*.txt``,
+            ``corpus/**/*.md``), JSONL files of ``{"id": ..., "text": ...}`` rows, Parquet
+            files (one document per row; needs ``llmx[tables]``), and ``-``:
+            standard input (JSONL if its first non-blank character is ``{``, else one text
+            document with id ``stdin``).
         max_bytes: Files (and JSONL rows) larger than this are reported, not read.
+        id_field, text_field: The keys of a JSONL row (columns of a Parquet file) that hold
+            the id and the text; the row's other keys are carried to ``DocResult.fields``.
+        stdin: Where ``-`` reads from (default ``sys.stdin.buffer``).
 
     Document ids are file stems (or JSONL row ids); a repeated one is replaced by the path
     relative to its input folder (then ``name~2``...), with a warning on the document. A
     file reached twice (through two inputs) is loaded once.
     """
     ids = _Ids()
-    seen: set[str] = set()  # a file named twice (``seeds/`` and ``seeds/*.txt``) loads once
-    for item in inputs:
-        for entry in _expand(item):
-            if isinstance(entry, LoadProblem):
-                yield entry
-                continue
-            file, root = entry
-            key = os.path.realpath(file)
-            if key in seen:
-                continue
-            seen.add(key)
-            if file.suffix.lower() in JSONL_SUFFIXES:
-                yield from _load_jsonl(file, ids, max_bytes)
-            else:
-                yield _load_text(file, root, ids, max_bytes)
+    fields = Fields(id=id_field, text=text_field)
+    for entry in input_entries(inputs):
+        if isinstance(entry, LoadProblem):
+            yield entry
+        elif isinstance(entry, str):
+            yield from _load_stdin(stdin or sys.stdin.buffer, ids, max_bytes, fields)
+        elif is_jsonl(entry[0]):
+            yield from _load_jsonl(entry[0], ids, max_bytes, fields)
+        elif entry[0].suffix.lower() in TABLE_SUFFIXES:
+            from llmx.text.tables import load_parquet
+
+            yield from load_parquet(entry[0], ids, max_bytes, fields)
+        else:
+            yield _load_text(entry[0], entry[1], ids, max_bytes)
