@@ -68,6 +68,15 @@ def command(
         bool, typer.Option("--retry-failed", help="Redo documents whose earlier result failed.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    engine: Annotated[
+        str, typer.Option(help="local | ray (a Ray cluster; -o is then a folder of shards).")
+    ] = "local",
+    workers: Annotated[int, typer.Option(help="ray: worker actors.", min=1)] = 2,
+    block_docs: Annotated[int, typer.Option(help="ray: documents per block.", min=1)] = 200,
+    max_in_flight: Annotated[
+        int | None,
+        typer.Option(help="ray: requests in flight, whole cluster (default: concurrency)."),
+    ] = None,
 ) -> None:
     """Extract a task's records from documents, grounded to character offsets."""
     from rich.console import Console
@@ -106,7 +115,17 @@ def command(
                 "LLMX_MODEL); using the task's offline rules extractor",
                 highlight=False,
             )
-        code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
+        if engine == "ray":
+            from llmx.engines.ray_engine import RayOptions, run
+
+            options = RayOptions(workers, block_docs, max_in_flight)
+            say = lambda m: err.print(m, highlight=False, markup=False)  # noqa: E731
+            code = run(settings, inputs, output, options, retry_failed=retry_failed, quiet=quiet,
+                       notice=say)  # fmt: skip
+        elif engine != "local":
+            raise ConfigError(f"--engine {engine!r}: use local or ray")
+        else:
+            code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err))
     except (ConfigError, TaskError) as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None
