@@ -40,9 +40,13 @@ def _problem(source: str, message: str, kind: str) -> LoadProblem:
 
 
 def _jsonl_range(path: Path, start: int, end: int, first: int, max_bytes: int) -> Iterator[Item]:
-    with path.open("rb") as fh:
-        fh.seek(start)
-        data = fh.read(end - start)
+    try:
+        with path.open("rb") as fh:
+            fh.seek(start)
+            data = fh.read(end - start)
+    except OSError as exc:
+        yield _problem(f"{path}:{first}", f"cannot read: {exc.strerror or exc}", "io")
+        return
     used: set[str] = set()
     for lineno, raw in enumerate(data.splitlines(keepends=True), start=first):
         source = f"{path}:{lineno}"

@@ -1,11 +1,12 @@
 """The plan of a sharded run: the inputs cut into numbered blocks, fixed for the output's life.
 
 A block is a group of text files, a range of lines of a JSONL file (byte offsets found by one
-scan of its newlines, no parsing), or one row group of a Parquet file. The plan is written to
-``<output>/plan.json`` on the first run and reused by every re-run, so block ``b000042`` means
-the same documents every time -- what lets the manifest say "done" per block. If the inputs
-changed since (a file added, removed, grown), the plan no longer describes them: the run stops
-and says so rather than mixing two corpora in one output.
+scan of its newlines, no parsing), or one row group of a Parquet file. Paths are absolute
+(workers do not start in the driver's folder), so sources in the output are absolute paths.
+The plan is written to ``<output>/plan.json`` on the first run and reused by every re-run,
+so block ``b000042`` means the same documents every time -- what lets the manifest say "done"
+per block. If the inputs changed since (a file added, removed, grown), the plan no longer
+describes them: the run stops and says so rather than mixing two corpora in one output.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _files(inputs: list[str]) -> tuple[list[Path], list[LoadProblem]]:
             real = os.path.realpath(entry[0])
             if real not in seen:
                 seen.add(real)
-                files.append(entry[0])
+                files.append(Path(os.path.abspath(entry[0])))  # workers start elsewhere
     return files, problems
 
 

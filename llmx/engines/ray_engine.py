@@ -29,20 +29,20 @@ class RayOptions:
     max_in_flight: int | None = None  # requests in flight for the whole cluster (default:
     # --concurrency, so adding workers never sends more than one local run would)
     worker_cpus: float = 1.0
-    lease_ttl: float = 15.0  # seconds before a silent (dead) worker's request slots return
+    lease_ttl: float = float(os.environ.get("LLMX_RAY_LEASE_TTL", 15.0))  # seconds before a
+    # silent (dead) worker's request slots return to the budget
 
 
-def _fatal_endpoint(exc: BaseException) -> BaseException | None:
-    """The FatalEndpointError inside a Ray error, if that is what stopped the run."""
-    from llmx.providers.base import FatalEndpointError
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, FatalEndpointError):
-            return seen
+def _root_cause(exc: BaseException) -> BaseException:
+    """The worker's own exception inside Ray's wrappers (what stopped the run)."""
+    seen = exc
+    for _ in range(20):
         cause = getattr(seen, "cause", None)
-        seen = cause if isinstance(cause, BaseException) else (seen.__cause__ or seen.__context__)
-    return None
+        nxt = cause if isinstance(cause, BaseException) else (seen.__cause__ or seen.__context__)
+        if nxt is None:
+            break
+        seen = nxt
+    return seen
 
 
 def run(
@@ -163,12 +163,17 @@ def _run_blocks(
     except KeyboardInterrupt:
         notice(f"llmx: interrupted; {done} blocks committed. Re-run the same command to resume.")
         return 130
-    except Exception as exc:
-        fatal = _fatal_endpoint(exc)
-        if fatal is None:
-            raise
-        notice(f"llmx: {fatal} ({done} blocks committed in {out}; re-run to resume)")
-        return 4
+    except Exception as exc:  # a worker's error, wrapped by Ray: one line, then resume
+        from llmx.providers.base import FatalEndpointError
+
+        root = _root_cause(exc)
+        notice(
+            f"llmx: {type(root).__name__}: {root} ({done} blocks committed in {out}; "
+            "re-run the same command to resume)"
+        )
+        if isinstance(root, FatalEndpointError):
+            return 4
+        return 6 if isinstance(root, OSError) else 3
     elapsed = time.perf_counter() - started
     stats = ray.get(budget.stats.remote())
     notice(

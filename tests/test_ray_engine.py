@@ -1,0 +1,138 @@
+"""``llmx extract --engine ray`` on a real local Ray cluster (two worker processes), against
+the real scripted HTTP server: every document exactly once, a worker killed with kill -9
+mid-run, and the cluster-wide request budget as the server measures it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _cli import cli_env
+
+from llmx.output import read_results
+from llmx.testing import Reply, ScriptedServer
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+RAY = Path(sys.executable).with_name("ray")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A Ray head with 2 CPUs (two 1-CPU workers), in a fixed temp dir; stopped by its pid."""
+    temp = Path(f"/tmp/llmx-ray-{os.getuid()}-{os.getpid()}")  # short: Ray's socket paths
+    port = _free_port()
+    head = subprocess.Popen(
+        [str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
+         "--temp-dir", str(temp), "--include-dashboard=false", "--disable-usage-stats"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while subprocess.run(
+            [str(RAY), "status", "--address", address], capture_output=True
+        ).returncode:
+            assert head.poll() is None and time.monotonic() < deadline, "ray head did not start"
+            time.sleep(1)
+        yield address
+    finally:
+        head.send_signal(signal.SIGTERM)  # --block: the head stops the processes it started
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            head.wait(30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(head.pid, signal.SIGKILL)  # anything of its group still there
+
+
+def _corpus(folder: Path, n: int) -> Path:
+    src = folder / "news.jsonl"
+    rows = (json.dumps({"id": f"d{i:03d}", "text": f"广州市帮扶黔南州第{i}批，培训{i}人次。",
+                        "url": f"u{i}"}, ensure_ascii=False) for i in range(n))  # fmt: skip
+    src.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return src
+
+
+def _extract(address: str, server: ScriptedServer, src: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "llmx.cli", "extract", str(src), "-o", str(out),
+            "--engine", "ray", "--backend", "llm", "--base-url", server.base_url,
+            "--model", "scripted", "--no-cache", "--no-quantity-hints", "-q", *extra]  # fmt: skip
+
+
+def _env(address: str, **more: str) -> dict[str, str]:
+    return {**cli_env(), "RAY_ADDRESS": address, **more}
+
+
+def _ids(out: Path) -> list[str]:
+    return [r.doc_id for r in read_results(out)]
+
+
+def test_every_document_once_within_one_shared_budget(cluster: str, tmp_path: Path) -> None:
+    src = _corpus(tmp_path, 48)
+    out = tmp_path / "out"
+    with ScriptedServer(latency=0.05) as server:
+        server.enqueue(Reply.error(429, headers={"Retry-After": "0.5"}))  # slows everyone
+        # a relative input path: the workers do not start in this folder
+        cmd = _extract(cluster, server, Path(src.name), out, "--workers", "2", "--concurrency", "4",
+                       "--max-in-flight", "3", "--block-docs", "6")  # fmt: skip
+        done = subprocess.run(cmd, cwd=tmp_path, env=_env(cluster), capture_output=True,
+                              text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        # Two workers of 4 requests each could put 8 in flight; the budget allows 3.
+        assert 2 <= server.max_in_flight <= 3, server.max_in_flight
+        assert "1 429s" in done.stderr
+        sent = len(server.requests)
+        assert sent == 49  # 48 documents of one chunk each, plus the retried 429
+        assert sorted(_ids(out)) == [f"d{i:03d}" for i in range(48)]
+        workers = {json.loads(line)["worker"] for line in (out / "manifest.jsonl").open()}
+        assert len(workers) == 2  # both worker processes took blocks
+
+        again = subprocess.run(cmd, cwd=tmp_path, env=_env(cluster), capture_output=True,
+                               text=True, timeout=300)  # fmt: skip
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert "nothing to do" in again.stderr
+        assert len(server.requests) == sent  # resumed: no document asked for twice
+
+
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: str, tmp_path: Path) -> None:
+    src = _corpus(tmp_path, 60)
+    out = tmp_path / "out"
+    with ScriptedServer(latency=0.2) as server:
+        cmd = _extract(cluster, server, src, out, "--workers", "2", "--concurrency", "2",
+                       "--max-in-flight", "2", "--block-docs", "5")  # fmt: skip
+        env = _env(cluster, LLMX_RAY_LEASE_TTL="3")
+        run = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+        manifest = out / "manifest.jsonl"
+        deadline = time.monotonic() + 180
+        while not (manifest.exists() and manifest.read_text().count("\n") >= 2):
+            assert run.poll() is None, run.communicate()[1][-3000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        victim = int(json.loads(manifest.read_text().splitlines()[-1])["worker"].split(":")[1])
+        os.kill(victim, signal.SIGKILL)  # mid-run: it holds leases and is inside a block
+        _, stderr = run.communicate(timeout=300)
+        if run.returncode != 0:  # Ray gave up on the block: the re-run finishes it
+            again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+                                   timeout=300)  # fmt: skip
+            assert again.returncode == 0, again.stderr[-3000:]
+        else:
+            assert "blocks" in stderr
+        ids = _ids(out)  # raises if any document is in two shards
+        assert sorted(ids) == [f"d{i:03d}" for i in range(60)]
+        assert server.max_in_flight <= 2
+        assert not list((out / "shards").glob("*.tmp"))
