@@ -22,7 +22,7 @@ from llmx.output import read_results
 from llmx.testing import Reply, ScriptedServer
 
 ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one cluster, one xdist worker
 RAY = Path(sys.executable).with_name("ray")
 
 

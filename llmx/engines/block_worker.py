@@ -89,7 +89,7 @@ class BlockWorker:
         from llmx.engines.shards import write_shard
         from llmx.output import result_line, safe_text
 
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu, began = time.perf_counter(), time.process_time(), time.time()
         results: list[Any] = []
         problems: list[str] = []
         order: dict[str, int] = {}
@@ -119,6 +119,8 @@ class BlockWorker:
             records=summary.records,
             cpu_s=round(time.process_time() - cpu, 4),
             wall_s=round(time.perf_counter() - started, 4),
+            started_at=round(began, 3),  # wall clock: throughput across workers (bench)
+            finished_at=round(time.time(), 3),
             worker=f"{socket.gethostname()}:{os.getpid()}",
         )
         return entry
