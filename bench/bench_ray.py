@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,28 @@ from _corpus import synth_documents
 from bench_throughput import ServerProcess
 
 RAY = Path(sys.executable).with_name("ray")
+
+
+def stop_session(head: subprocess.Popen[bytes]) -> None:
+    """Stop the Ray head and every process it started: they share its session (it was
+    started with start_new_session), whatever process group Ray gave them. SIGTERM to
+    ``ray start --block`` alone takes 30 s and leaves its actors behind."""
+    members = [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and int(pid) != os.getpid() and _sid(int(pid)) == head.pid
+    ]
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    head.wait(10)
+
+
+def _sid(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
 
 
 def _free_port() -> int:
@@ -62,11 +85,8 @@ def ray_head() -> Any:
             time.sleep(1)
         yield address
     finally:
-        head.send_signal(signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(head.pid, signal.SIGKILL)
+        stop_session(head)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _extract(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:

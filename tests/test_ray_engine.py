@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +23,30 @@ from llmx.output import read_results
 from llmx.testing import Reply, ScriptedServer
 
 ray = pytest.importorskip("ray")
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ray")]  # one cluster, one xdist worker
+pytestmark = pytest.mark.slow  # ~1 min each with the cluster start-up, on 2 loaded cores
 RAY = Path(sys.executable).with_name("ray")
+
+
+def stop_session(head: subprocess.Popen[bytes]) -> None:
+    """Stop the Ray head and every process it started: they share its session (it was
+    started with start_new_session), whatever process group Ray gave them. SIGTERM to
+    ``ray start --block`` alone takes 30 s and leaves its actors behind."""
+    members = [
+        int(pid)
+        for pid in os.listdir("/proc")
+        if pid.isdigit() and int(pid) != os.getpid() and _sid(int(pid)) == head.pid
+    ]
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    head.wait(10)
+
+
+def _sid(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
 
 
 def _free_port() -> int:
@@ -52,11 +75,8 @@ def cluster() -> Iterator[str]:
             time.sleep(1)
         yield address
     finally:
-        head.send_signal(signal.SIGTERM)  # --block: the head stops the processes it started
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            head.wait(30)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(head.pid, signal.SIGKILL)  # anything of its group still there
+        stop_session(head)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _corpus(folder: Path, n: int) -> Path:
