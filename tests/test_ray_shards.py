@@ -135,3 +135,16 @@ def test_the_plan_is_kept_and_changed_inputs_are_refused(tmp_path: Path) -> None
     (src / "b.txt").write_text("乙", encoding="utf-8")
     with pytest.raises(PlanMismatch, match="inputs changed"):
         load_or_build_plan(out, [str(src)], 10)
+
+
+def test_llmx_eval_scores_a_sharded_output(tmp_path: Path) -> None:
+    from test_eval_command import GOLD_A, GOLD_B, invoke, result
+    from test_eval_command import dataset as make_dataset
+
+    data = make_dataset.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    out = tmp_path / "sharded"
+    Manifest(out).append(write_shard(out, "b000000", [result_line(result("a", GOLD_A))]))
+    Manifest(out).append(write_shard(out, "b000001", [result_line(result("b", GOLD_B))]))
+    res = invoke("--dataset", data, "--predictions", out, "--min-f1", "metrics=0.99")
+    assert res.exit_code == 0, res.output
+    assert "quality gates passed" in res.stdout

@@ -137,7 +137,7 @@ def _run_blocks(
     ).map_batches(
         BlockWorker,
         batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=options.workers),
+        compute=ray.data.ActorPoolStrategy(size=min(options.workers, len(pending))),
         num_cpus=options.worker_cpus,
         fn_constructor_kwargs={
             "settings": public,
