@@ -139,6 +139,9 @@ async def _budget_rate(address: str, pairs: int, callers: int) -> float:
 
 
 def main() -> None:
+    # A bench cluster on loopback, no token (a local ray.init() leaves ~/.ray/auth_token,
+    # after which Ray 2.60's `ray start` and its clients disagree on auth).
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=1500)
     parser.add_argument("--concurrency", type=int, default=32)

@@ -25,6 +25,9 @@ from llmx.testing import Reply, ScriptedServer
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # ~1 min each with the cluster start-up, on 2 loaded cores
 RAY = Path(sys.executable).with_name("ray")
+# A test cluster on loopback, no token: a local ray.init() (llmx's CI step) leaves
+# ~/.ray/auth_token behind, and from then on Ray 2.60 clients and `ray start` disagree on auth.
+NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
 
 
 def stop_session(head: subprocess.Popen[bytes]) -> None:
@@ -64,12 +67,15 @@ def cluster() -> Iterator[str]:
         [str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
          "--temp-dir", str(temp), "--include-dashboard=false", "--disable-usage-stats"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, **NO_AUTH},
     )  # fmt: skip
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while subprocess.run(
-            [str(RAY), "status", "--address", address], capture_output=True
+            [str(RAY), "status", "--address", address],
+            capture_output=True,
+            env={**os.environ, **NO_AUTH},
         ).returncode:
             assert head.poll() is None and time.monotonic() < deadline, "ray head did not start"
             time.sleep(1)
@@ -94,7 +100,7 @@ def _extract(address: str, server: ScriptedServer, src: Path, out: Path, *extra:
 
 
 def _env(address: str, **more: str) -> dict[str, str]:
-    return {**cli_env(), "RAY_ADDRESS": address, **more}
+    return {**cli_env(), "RAY_ADDRESS": address, **NO_AUTH, **more}
 
 
 def _ids(out: Path) -> list[str]:
