@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from _cli import cli_env
 
 from llmx.output import read_results
-from llmx.testing import Reply, ScriptedServer
+from llmx.testing import Reply, ScriptedServer, request_text
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # ~1 min each with the cluster start-up, on 2 loaded cores
@@ -107,31 +108,72 @@ def _ids(out: Path) -> list[str]:
     return [r.doc_id for r in read_results(out)]
 
 
+class Script:
+    """Replies: the first requests wait until ``gather`` are in flight at once (with 2 per
+    worker, only both workers together get there), then one 429 for everyone, and a 400 for
+    document d007 while ``fail_d007`` is set (a failed document, for --retry-failed)."""
+
+    def __init__(self, gather: int) -> None:
+        self.gather = gather
+        self.server: ScriptedServer | None = None
+        self.fail_d007 = True
+        self._lock = threading.Lock()
+        self._gathered = False
+        self._limited = False
+
+    def __call__(self, request: dict) -> Reply:
+        assert self.server is not None
+        deadline = time.monotonic() + 60
+        while not self._gathered and time.monotonic() < deadline:
+            self._gathered = self.server.in_flight >= self.gather
+            time.sleep(0.01)
+        with self._lock:
+            limited, self._limited = self._limited, True
+        if not limited:
+            return Reply.error(429, headers={"Retry-After": "0.5"})
+        if self.fail_d007 and "第7批" in request_text(request):
+            return Reply.error(400, message="scripted: this document is refused")
+        return Reply.data({})
+
+
 def test_every_document_once_within_one_shared_budget(cluster: str, tmp_path: Path) -> None:
     src = _corpus(tmp_path, 48)
     out = tmp_path / "out"
-    with ScriptedServer(latency=0.05) as server:
-        server.enqueue(Reply.error(429, headers={"Retry-After": "0.5"}))  # slows everyone
-        # a relative input path: the workers do not start in this folder
-        cmd = _extract(cluster, server, Path(src.name), out, "--workers", "2", "--concurrency", "4",
-                       "--max-in-flight", "3", "--block-docs", "6")  # fmt: skip
-        done = subprocess.run(cmd, cwd=tmp_path, env=_env(cluster), capture_output=True,
-                              text=True, timeout=300)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        # Two workers of 4 requests each could put 8 in flight; the budget allows 3.
-        assert 2 <= server.max_in_flight <= 3, server.max_in_flight
-        assert "1 429s" in done.stderr
+    script = Script(gather=3)
+    with ScriptedServer(script, latency=0.1) as server:
+        script.server = server
+        # A relative input path: the workers do not start in this folder. Two workers of 2
+        # requests each could put 4 in flight; the budget allows 3.
+        cmd = _extract(cluster, server, Path(src.name), out, "--workers", "2", "--concurrency",
+                       "2", "--max-in-flight", "3", "--block-docs", "6",
+                       "--mode", "json_schema")  # fmt: skip
+
+        def run(*extra: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*cmd, *extra], cwd=tmp_path, env=_env(cluster),
+                                  capture_output=True, text=True, timeout=300)  # fmt: skip
+
+        first = run()
+        assert first.returncode == 3, first.stderr[-3000:]  # d007 failed
+        assert server.max_in_flight == 3  # both workers at once, and never more
+        assert "1 429s" in first.stderr
         sent = len(server.requests)
         assert sent == 49  # 48 documents of one chunk each, plus the retried 429
-        assert sorted(_ids(out)) == [f"d{i:03d}" for i in range(48)]
-        workers = {json.loads(line)["worker"] for line in (out / "manifest.jsonl").open()}
-        assert len(workers) == 2  # both worker processes took blocks
+        results = {r.doc_id: r for r in read_results(out)}
+        assert sorted(results) == [f"d{i:03d}" for i in range(48)]
+        assert [k for k, r in results.items() if r.status != "ok"] == ["d007"]
 
-        again = subprocess.run(cmd, cwd=tmp_path, env=_env(cluster), capture_output=True,
-                               text=True, timeout=300)  # fmt: skip
-        assert again.returncode == 0, again.stderr[-3000:]
-        assert "nothing to do" in again.stderr
+        again = run()
+        assert again.returncode == 3 and "nothing to do" in again.stderr
         assert len(server.requests) == sent  # resumed: no document asked for twice
+
+        script.fail_d007 = False
+        retried = run("--retry-failed")
+        assert retried.returncode == 0, retried.stderr[-3000:]
+        assert len(server.requests) == sent + 6  # only d007's block (6 documents) again
+        results = {r.doc_id: r for r in read_results(out)}
+        assert sorted(results) == [f"d{i:03d}" for i in range(48)]
+        assert all(r.status == "ok" for r in results.values())
+        assert server.max_in_flight == 3
 
 
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: str, tmp_path: Path) -> None:
