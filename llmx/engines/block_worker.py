@@ -53,8 +53,8 @@ class BlockWorker:
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
         self._pipeline = self._run(self._open())
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _open(self) -> Any:
         from llmx.engines.budget import SharedLimiter
@@ -71,7 +71,7 @@ class BlockWorker:
         if pipeline is None:
             return
         try:
-            self._run(pipeline.aclose())
+            self._run(pipeline.aclose(), timeout=10)  # never hang an exiting actor
             limiter = pipeline._calls
             if hasattr(limiter, "close"):
                 limiter.close()

@@ -117,13 +117,13 @@ def _run_blocks(
     from llmx.engines.block_worker import BlockWorker
     from llmx.engines.budget import budget_actor
 
-    # Workers started here find tasks the driver finds in its folder.
-    roots = os.pathsep.join(p for p in (os.environ.get("LLMX_TASK_PATH"), os.getcwd()) if p)
-    ray.init(
-        ignore_reinit_error=True,
-        logging_level=logging.WARNING,
-        runtime_env={"env_vars": {"LLMX_TASK_PATH": roots}},
-    )
+    runtime_env = None
+    if not os.environ.get("RAY_ADDRESS"):  # Ray on this machine: workers find the tasks the
+        # driver finds in its folder. On a cluster (or in `ray job submit`, which sets
+        # RAY_ADDRESS) the job's own runtime env (--working-dir) is left as it is.
+        roots = os.pathsep.join(p for p in (os.environ.get("LLMX_TASK_PATH"), os.getcwd()) if p)
+        runtime_env = {"env_vars": {"LLMX_TASK_PATH": roots}}
+    ray.init(ignore_reinit_error=True, logging_level=logging.WARNING, runtime_env=runtime_env)
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its per-run chatter, not ours
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
