@@ -56,10 +56,14 @@ def run(
     notice: Any,
 ) -> int:
     """Run the extraction on Ray; the exit code of ``llmx extract``."""
+    import importlib.util
+
     from llmx.engines.plan import PlanMismatch, load_or_build_plan
     from llmx.engines.shards import Manifest
     from llmx.locking import OutputLock
 
+    if importlib.util.find_spec("ray") is None:  # said before anything is written
+        raise ConfigError("--engine ray needs Ray: pip install 'llmx[ray]' (ray[data])")
     if output in ("", "-"):
         raise ConfigError("--engine ray writes a folder of shards: give -o FOLDER")
     out = Path(output)
@@ -109,11 +113,9 @@ def _run_blocks(
     quiet: bool,
     notice: Any,
 ) -> int:
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise ConfigError("--engine ray needs Ray: pip install 'llmx[ray]' (ray[data])") from None
+    import ray
+    import ray.data
+
     from llmx.engines.block_worker import BlockWorker
     from llmx.engines.budget import budget_actor
 
