@@ -96,7 +96,7 @@ def grounding_responder(request: dict[str, Any]) -> Reply:
     first_line = text.split("\n", 1)[0]
     programme = {
         "id": "P1",
-        "kind": "initiative",
+        "kind": "initiative",  # required since programmes gained a kind
         "name": first_line[:12],
         "donors": [],
         "recipients": [],

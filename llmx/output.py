@@ -110,7 +110,14 @@ def read_results(path: str | Path) -> Iterator[DocResult]:
         OSError / UnicodeDecodeError: the file cannot be read.
         ValueError: a line is not a valid ``DocResult`` (records not a list, a value that is
             not a number...) or repeats a doc_id; the message names ``path:line``.
+
+    A folder written by ``llmx extract --engine ray`` (shards and a manifest) reads the same.
     """
+    from llmx.engines.shards import is_sharded, read_sharded
+
+    if is_sharded(path):
+        yield from read_sharded(path)
+        return
     seen: dict[str, int] = {}
     with Path(path).open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from llmx._version import __version__
 from llmx.cache import ResponseCache, cache_key
@@ -65,6 +66,17 @@ class RunSummary:
         self.warnings += len(result.meta.warnings)
 
 
+class CallLimiter(Protocol):
+    """What bounds the backend calls in flight: entered around each chunk's call. The default
+    is a local semaphore of ``concurrency``; ``llmx.engines.budget`` shares one budget across
+    a cluster. A limiter may also have ``rate_limited(seconds)``, which the LLM backend calls
+    on each 429 it will retry, so the limiter can slow every caller down."""
+
+    async def __aenter__(self) -> Any: ...
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any: ...
+
+
 def make_backend(settings: Settings, cache: ResponseCache | None) -> Backend:
     """The backend the settings ask for (``auto``: the LLM if an endpoint is configured)."""
     if settings.effective_backend() == "rules":
@@ -92,6 +104,7 @@ class Pipeline:
         task: Task | None = None,
         cache: ResponseCache | None = None,
         notice: Callable[[str], None] | None = None,
+        limiter: CallLimiter | None = None,
     ) -> None:
         self.settings = settings
         self.task = task or load_task(settings.task)
@@ -106,7 +119,10 @@ class Pipeline:
                 f"task {self.task.name!r} has no offline extractor: configure an endpoint "
                 "(OPENAI_BASE_URL, LLMX_MODEL) or add `extract_offline` to its schema module"
             )
-        self._calls = asyncio.Semaphore(settings.concurrency)
+        self._calls: CallLimiter = limiter or asyncio.Semaphore(settings.concurrency)
+        on_429 = getattr(limiter, "rate_limited", None)
+        if on_429 is not None and hasattr(self.backend, "on_rate_limited"):
+            self.backend.on_rate_limited = on_429
         self._order: ResultOrder | None = None  # the running run's, for progress displays
 
     @property

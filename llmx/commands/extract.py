@@ -127,6 +127,15 @@ def command(
     ] = 10.0,
     id_field: Annotated[str, typer.Option(help="JSONL key holding the document id.")] = "id",
     text_field: Annotated[str, typer.Option(help="JSONL key holding the document text.")] = "text",
+    engine: Annotated[
+        str, typer.Option(help="local | ray (a Ray cluster; -o is then a folder of shards).")
+    ] = "local",
+    workers: Annotated[int, typer.Option(help="ray: worker actors.", min=1)] = 2,
+    block_docs: Annotated[int, typer.Option(help="ray: documents per block.", min=1)] = 200,
+    max_in_flight: Annotated[
+        int | None,
+        typer.Option(help="ray: requests in flight, whole cluster (default: concurrency)."),
+    ] = None,
 ) -> None:
     """Extract a task's records from documents, grounded to character offsets.
 
@@ -181,14 +190,38 @@ def command(
                 "LLMX_MODEL); using the task's offline rules extractor",
                 highlight=False,
             )
-        run = RunOptions(
-            order=order,  # checked just above
-            order_buffer=order_buffer,
-            progress_every=0.0 if quiet else progress_every,
-            id_field=id_field,
-            text_field=text_field,
-        )
-        code = asyncio.run(_run(settings, inputs, output, retry_failed, quiet, err, run))
+        if engine == "ray":
+            from llmx.engines.ray_engine import RayOptions, run
+
+            if id_field != "id" or text_field != "text" or "-" in inputs:
+                raise ConfigError(
+                    "--engine ray reads files (id/text rows); stdin, --id-field and --text-field "
+                    "are for the local engine"
+                )
+            options = RayOptions(workers, block_docs, max_in_flight)
+            say = lambda m: err.print(m, highlight=False, markup=False)  # noqa: E731
+            code = run(
+                settings,
+                inputs,
+                output,
+                options,
+                retry_failed=retry_failed,
+                quiet=quiet,
+                notice=say,
+            )
+        elif engine != "local":
+            raise ConfigError(f"--engine {engine!r}: use local or ray")
+        else:
+            run_options = RunOptions(
+                order=order,  # checked just above
+                order_buffer=order_buffer,
+                progress_every=0.0 if quiet else progress_every,
+                id_field=id_field,
+                text_field=text_field,
+            )
+            code = asyncio.run(
+                _run(settings, inputs, output, retry_failed, quiet, err, run_options)
+            )
     except (ConfigError, TaskError) as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(1) from None

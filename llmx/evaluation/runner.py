@@ -383,7 +383,8 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
     hashes.prompts, hashes.schema_file = _task_hashes(task)
     if options.predictions is not None:
         results = read_predictions(options.predictions)
-        hashes.predictions = sha256_file(options.predictions)
+        pred = Path(options.predictions)  # a folder (--engine ray): its manifest hashes shards
+        hashes.predictions = sha256_file(pred / "manifest.jsonl" if pred.is_dir() else pred)
         settings: dict[str, Any] = {}
         backend = None
     else:

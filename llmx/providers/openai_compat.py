@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,9 @@ class LLMBackend:
             breaker_at=max(3, settings.concurrency),
         )
         self.mode_notes: list[str] = []
+        # Told of each 429 about to be retried (with the wait), so a limiter shared by many
+        # workers can slow all of them down (set by the pipeline from its limiter).
+        self.on_rate_limited: Callable[[float], None] | None = None
 
     def current_mode(self) -> str:
         return self._modes[0]
@@ -251,7 +255,11 @@ class LLMBackend:
                 retryable = not isinstance(exc, HTTPStatusError) or _retryable_status(exc.status)
                 if retryable and attempts.transport_faults < s.max_retries:
                     attempts.transport_faults += 1
-                    await asyncio.sleep(self._wait(exc, attempts.transport_faults))
+                    wait = self._wait(exc, attempts.transport_faults)
+                    limited = isinstance(exc, HTTPStatusError) and exc.status == 429
+                    if limited and self.on_rate_limited is not None:
+                        self.on_rate_limited(wait)
+                    await asyncio.sleep(wait)
                     continue
                 raise self._error(exc) from None
             except ReplyTooLarge as exc:

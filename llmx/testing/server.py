@@ -150,6 +150,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         owner = self.server.owner
         owner._record(body, dict(self.headers))
+        owner._gauge(+1)  # requests being answered right now (a shared budget must bound it)
+        try:
+            self._answer(owner, body)
+        finally:
+            owner._gauge(-1)
+
+    def _answer(self, owner: ScriptedServer, body: dict[str, Any]) -> None:
         if self.path.split("?")[0].rstrip("/") != "/v1/chat/completions":
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return
@@ -298,6 +305,7 @@ class ScriptedServer:
         headers: The headers of every request (tests check the API key never leaks elsewhere).
         latency: Seconds added to every reply (benchmarks).
         reject_modes: Modes answered with HTTP 400 (``tools``, ``json_schema``, ``json``...).
+        in_flight / max_in_flight: POSTs being answered now / the most at any one time.
     """
 
     def __init__(
@@ -315,6 +323,8 @@ class ScriptedServer:
         self.headers: list[dict[str, str]] = []
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.owner = self
         self._thread: threading.Thread | None = None
@@ -338,6 +348,11 @@ class ScriptedServer:
         with self._lock:
             self.requests.append(body)
             self.headers.append(headers)
+
+    def _gauge(self, step: int) -> None:
+        with self._lock:
+            self.in_flight += step
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def start(self) -> ScriptedServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
