@@ -148,3 +148,15 @@ def test_llmx_eval_scores_a_sharded_output(tmp_path: Path) -> None:
     res = invoke("--dataset", data, "--predictions", out, "--min-f1", "metrics=0.99")
     assert res.exit_code == 0, res.output
     assert "quality gates passed" in res.stdout
+
+
+def test_llmx_export_reads_a_sharded_output_as_one_run(tmp_path: Path) -> None:
+    from llmx.tables.inputs import read_runs, result_files
+
+    out = tmp_path / "run"
+    _commit(out, "b000000", ["a", "b"])
+    _commit(out, "b000001", ["c"])
+    write_shard(out, "b000002", [_line("c")])  # an orphan shard: not in the manifest
+    files = result_files([out])
+    assert files == [out]
+    assert [r.doc_id for r in read_runs(files)] == ["a", "b", "c"]

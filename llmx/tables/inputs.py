@@ -11,12 +11,17 @@ from llmx.tables.build import TableError
 
 
 def result_files(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a folder stands for its ``*.jsonl`` files, sorted by name (hidden
-    ones skipped)."""
+    """Files as given; a folder written by ``--engine ray`` (a manifest and its shards) as one
+    run; any other folder stands for its ``*.jsonl`` files, sorted by name (hidden ones
+    skipped)."""
+    from llmx.engines.shards import is_sharded
+
     files: list[Path] = []
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
+        if is_sharded(path):
+            files.append(path)  # read_results reads the shards the manifest names
+        elif path.is_dir():
             shards = sorted(p for p in path.glob("*.jsonl") if not p.name.startswith("."))
             if not shards:
                 raise TableError(f"{path} holds no *.jsonl files")
