@@ -18,9 +18,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,35 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import synth_documents
 from bench_throughput import ServerProcess
 
-RAY = Path(sys.executable).with_name("ray")
-
-
-def stop_session(head: subprocess.Popen[bytes]) -> None:
-    """Stop the Ray head and every process it started: they share its session (it was
-    started with start_new_session), whatever process group Ray gave them. SIGTERM to
-    ``ray start --block`` alone takes 30 s and leaves its actors behind."""
-    members = [
-        int(pid)
-        for pid in os.listdir("/proc")
-        if pid.isdigit() and int(pid) != os.getpid() and _sid(int(pid)) == head.pid
-    ]
-    for pid in members:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    head.wait(10)
-
-
-def _sid(pid: int) -> int | None:
-    try:
-        return os.getsid(pid)
-    except OSError:
-        return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from llmx.testing.ray_cluster import local_cluster
 
 
 @contextlib.contextmanager
@@ -70,23 +39,8 @@ def ray_head() -> Any:
     if os.environ.get("RAY_ADDRESS"):
         yield os.environ["RAY_ADDRESS"]
         return
-    port = _free_port()
-    temp = Path(f"/tmp/llmx-ray-bench-{os.getpid()}")
-    head = subprocess.Popen(
-        [str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
-         "--temp-dir", str(temp), "--include-dashboard=false", "--disable-usage-stats"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    address = f"127.0.0.1:{port}"
-    try:
-        while subprocess.run(
-            [str(RAY), "status", "--address", address], capture_output=True
-        ).returncode:
-            time.sleep(1)
+    with local_cluster(num_cpus=2) as address:
         yield address
-    finally:
-        stop_session(head)
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _extract(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:

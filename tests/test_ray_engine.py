@@ -4,12 +4,9 @@ mid-run, and the cluster-wide request budget as the server measures it."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,68 +19,17 @@ from _cli import cli_env
 
 from llmx.output import read_results
 from llmx.testing import Reply, ScriptedServer, request_text
+from llmx.testing.ray_cluster import NO_AUTH, local_cluster
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # ~1 min each with the cluster start-up, on 2 loaded cores
-RAY = Path(sys.executable).with_name("ray")
-# A test cluster on loopback, no token: a local ray.init() (llmx's CI step) leaves
-# ~/.ray/auth_token behind, and from then on Ray 2.60 clients and `ray start` disagree on auth.
-NO_AUTH = {"RAY_AUTH_MODE": "disabled"}
-
-
-def stop_session(head: subprocess.Popen[bytes]) -> None:
-    """Stop the Ray head and every process it started: they share its session (it was
-    started with start_new_session), whatever process group Ray gave them. SIGTERM to
-    ``ray start --block`` alone takes 30 s and leaves its actors behind."""
-    members = [
-        int(pid)
-        for pid in os.listdir("/proc")
-        if pid.isdigit() and int(pid) != os.getpid() and _sid(int(pid)) == head.pid
-    ]
-    for pid in members:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    head.wait(10)
-
-
-def _sid(pid: int) -> int | None:
-    try:
-        return os.getsid(pid)
-    except OSError:
-        return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
-    """A Ray head with 2 CPUs (two 1-CPU workers), in a fixed temp dir; stopped by its pid."""
-    temp = Path(f"/tmp/llmx-ray-{os.getuid()}-{os.getpid()}")  # short: Ray's socket paths
-    port = _free_port()
-    head = subprocess.Popen(
-        [str(RAY), "start", "--head", "--block", "--num-cpus", "2", "--port", str(port),
-         "--temp-dir", str(temp), "--include-dashboard=false", "--disable-usage-stats"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        env={**os.environ, **NO_AUTH},
-    )  # fmt: skip
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while subprocess.run(
-            [str(RAY), "status", "--address", address],
-            capture_output=True,
-            env={**os.environ, **NO_AUTH},
-        ).returncode:
-            assert head.poll() is None and time.monotonic() < deadline, "ray head did not start"
-            time.sleep(1)
+    """A Ray head with 2 CPUs (two 1-CPU workers), stopped with every process it started."""
+    with local_cluster(num_cpus=2) as address:
         yield address
-    finally:
-        stop_session(head)
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _corpus(folder: Path, n: int) -> Path:
@@ -182,7 +128,9 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(cluster: str, tmp_pat
     with ScriptedServer(latency=0.2) as server:
         cmd = _extract(cluster, server, src, out, "--workers", "2", "--concurrency", "2",
                        "--max-in-flight", "2", "--block-docs", "5")  # fmt: skip
-        env = _env(cluster, LLMX_RAY_LEASE_TTL="3")
+        env = _env(
+            cluster, LLMX_RAY_LEASE_TTL="8"
+        )  # beats every 8/3 s; 3 s expired live workers under load
         run = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
         manifest = out / "manifest.jsonl"
