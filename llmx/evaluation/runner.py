@@ -39,6 +39,7 @@ from llmx.evaluation.report import (
     sha256_tree,
 )
 from llmx.evaluation.scoring import Scorer, is_grounded, scorer_for
+from llmx.evaluation.significance import Comparison, compare, intervals
 from llmx.output import read_results, write_results
 from llmx.tasks import Task, TaskError, load_task
 
@@ -296,6 +297,37 @@ class EvalOptions:
     baseline: EvalReport | None = None
     tolerance: float = 0.02
     save_predictions: Path | None = None
+    alpha: float | None = None  # gate on significant drops (paired test) instead of tolerance
+    max_drop: float | None = None  # with alpha: any F1 drop beyond this fails regardless
+    resamples: int = 2000  # bootstrap replicates (intervals, paired difference)
+    level: float = 0.95  # interval coverage
+    seed: int = 0
+
+
+def significance_gates(
+    comparisons: Sequence[Comparison], *, alpha: float, max_drop: float | None
+) -> list[Gate]:
+    """A per-kind F1 fails when its drop is significant at ``alpha`` (paired test over
+    documents) or larger than ``max_drop``; a drop within the noise passes."""
+    gates = []
+    for c in comparisons:
+        kind, figure = c.figure.split(" ", 1)
+        significant = c.delta < -1e-12 and c.p_drop < alpha
+        too_far = max_drop is not None and c.delta < -max_drop - 1e-12
+        gates.append(
+            Gate(
+                name="significance",
+                kind=kind,
+                mode=figure.split(".")[0],
+                figure="f1",
+                value=c.new,
+                threshold=c.old - (max_drop if max_drop is not None else 0.0),
+                baseline=c.old,
+                passed=not (significant or too_far),
+                p_value=c.p_drop,
+            )
+        )
+    return gates
 
 
 def _match_results(
@@ -350,6 +382,19 @@ def score_dataset(
     return scored, warnings
 
 
+def replay_misses(results: Sequence[DocResult], replay: Any) -> None:
+    """A replayed eval that asked for a request its cassette lacks is not a score: stop,
+    saying which document and chunk, and what differs from the nearest recorded request."""
+    missed = [r for r in results if r.error is not None and r.error.type == "cassette_miss"]
+    if replay is None or not missed:
+        return
+    raise HarnessError(
+        f"{len(missed)} of {len(results)} document(s) asked for replies {replay} does not "
+        f"hold; first: {missed[0].error.message if missed[0].error else ''} -- record again "
+        "(--record) or undo the change"
+    )
+
+
 def missing_split_fields(task: Task, results: Sequence[DocResult]) -> list[str]:
     """One line per kind whose ``split_by`` field some records lack -- results written before
     the task's schema gained it still load, scored under "unknown"."""
@@ -394,6 +439,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
             raise HarnessError(f"backend {options.backend!r} cannot run: {exc}") from exc
         settings = public_run_settings(task.name, options.backend, options.settings)
         backend = options.backend
+    replay_misses(results, options.settings.get("replay"))
     if options.save_predictions is not None:
         write_predictions(results, options.save_predictions)
     hashes.settings = sha256_json(settings)
@@ -405,9 +451,24 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
     baseline = options.baseline.summary if options.baseline else None
     if options.baseline and options.baseline.provenance.hashes.gold != hashes.gold:
         warnings.append("baseline was scored on different gold files; compare with care")
-    gates = check_gates(
-        summary, floors=options.floors, baseline=baseline, tolerance=options.tolerance
-    )
+    docs = [d.score for d in scored]
+    spread: dict[str, Any] = {
+        "resamples": options.resamples,
+        "level": options.level,
+        "seed": options.seed,
+    }
+    cis = intervals(docs, task.kinds, **spread)
+    comparisons = []
+    if options.baseline is not None:
+        old_docs = [d.score for d in options.baseline.documents]
+        comparisons = compare(docs, old_docs, task.kinds, **spread)
+    if options.alpha is not None and options.baseline is not None:
+        gates = check_gates(summary, floors=options.floors)
+        gates += significance_gates(comparisons, alpha=options.alpha, max_drop=options.max_drop)
+    else:
+        gates = check_gates(
+            summary, floors=options.floors, baseline=baseline, tolerance=options.tolerance
+        )
     provenance = Provenance(
         llmx_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -423,6 +484,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         provenance=provenance, summary=summary, docs=scored, gates=gates, warnings=warnings
     )
     report.agreement = agreement
+    report.intervals, report.comparisons = cis, comparisons
     return report
 
 

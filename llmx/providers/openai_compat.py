@@ -17,14 +17,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from llmx._version import __version__
 from llmx.cache import ResponseCache, cache_key
+from llmx.cassettes import Cassette, CassetteMiss, RequestFacts, open_cassette, sha256_text
 from llmx.config import Settings
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
@@ -105,10 +110,17 @@ class LLMBackend:
     name = "llm"
 
     def __init__(self, settings: Settings, cache: ResponseCache | None = None) -> None:
-        if not settings.model:
+        # Replies recorded to / replayed from a cassette (llmx/cassettes.py); a replay with
+        # no model named uses the one model its cassette was recorded from.
+        self.cassette: Cassette | None = open_cassette(settings.record, settings.replay)
+        model = settings.model
+        if not model and self.cassette is not None and self.cassette.mode == "replay":
+            model = self.cassette.sole_model()
+        if not model:
             raise ValueError("no model configured: set LLMX_MODEL or pass --model")
         self.settings = settings
-        self.model: str | None = settings.model
+        self.model: str | None = model
+        self.request_seconds: list[float] = []  # per chunk request (recorded ones on replay)
         self.max_chunk_chars: int | None = settings.chunk_chars
         self.cache = cache
         self._transport = Transport(
@@ -150,7 +162,7 @@ class LLMBackend:
             )
         messages = render_messages(task, chunk, quantities=quantities)
         key = ""
-        if self.cache is not None:
+        if self.cache is not None or self.cassette is not None:
             key = cache_key(
                 model=self.model,
                 messages=messages,
@@ -161,6 +173,9 @@ class LLMBackend:
                 prompt_version=task.prompt_version,
                 schema_version=task.schema_version,
             )
+        if self.cassette is not None:
+            return await self._cassette_chunk(key, task, chunk, doc, messages)
+        if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
@@ -178,13 +193,87 @@ class LLMBackend:
             self.cache.put(key, {"records": out.records, "mode": out.mode}, model=self.model)
         return out
 
-    async def _extract(self, task: Task, messages: list[dict[str, Any]]) -> ChunkOutput:
+    # -- cassettes: the recorded replies stand in for the transport, nothing else changes ------
+
+    def _facts(
+        self, key: str, task: Task, chunk: Chunk, doc: Document, messages: list[dict[str, Any]]
+    ) -> RequestFacts:
+        s = self.settings
+        return RequestFacts(
+            key=key,
+            doc_id=doc.id,
+            chunk=chunk.index,
+            task=task.name,
+            model=self.model or "",
+            prompt_version=task.prompt_version,
+            schema_version=task.schema_version,
+            chunk_sha256=sha256_text(chunk.text),
+            context_sha256=sha256_text(chunk.context),
+            system_sha256=sha256_text(str(messages[0]["content"])),
+            user_sha256=sha256_text(str(messages[-1]["content"])),
+            schema_sha256=sha256_text(json.dumps(task.json_schema, sort_keys=True)),
+            settings={
+                "mode": s.mode,
+                "temperature": s.temperature,
+                "max_tokens": s.max_tokens,
+                "show_quantities": s.show_quantities,
+            },
+        )
+
+    async def _cassette_chunk(
+        self, key: str, task: Task, chunk: Chunk, doc: Document, messages: list[dict[str, Any]]
+    ) -> ChunkOutput:
+        assert self.cassette is not None
+        facts = self._facts(key, task, chunk, doc, messages)
+        if self.cassette.mode == "replay":
+            try:
+                entry = self.cassette.lookup(facts)
+            except CassetteMiss as miss:
+                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
+                                 attempts=0) from None  # fmt: skip
+            self.request_seconds.append(entry.seconds)
+            if entry.error is not None:  # lost to transport faults when recorded
+                raise ChunkError(entry.error["type"], entry.error["message"], retryable=True,
+                                 usage=Usage(), attempts=0)  # fmt: skip
+            try:
+                return await self._extract(task, messages, self.cassette.player(entry))
+            except CassetteMiss as miss:
+                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
+                                 attempts=0) from None  # fmt: skip
+        post, kept = self.cassette.recorder(self._transport.post)
+        started = time.perf_counter()
+        try:
+            out = await self._extract(task, messages, post)
+        except ChunkError as exc:
+            lost = None if kept else {"type": exc.type, "message": str(exc)}
+            self._save(facts, kept, exc.usage, lost)
+            raise
+        finally:
+            self.request_seconds.append(round(time.perf_counter() - started, 4))
+        self._save(facts, kept, out.usage, None)
+        return out
+
+    def _save(
+        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, str] | None
+    ) -> None:
+        assert self.cassette is not None
+        self.cassette.save(
+            facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
+            llmx_version=__version__,
+        )  # fmt: skip
+
+    async def _extract(
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        post: Callable[[bytes], Awaitable[bytes]] | None = None,
+    ) -> ChunkOutput:
         attempts = _Attempts()
         warnings: list[str] = []
         while True:
             mode = self.current_mode()
             try:
-                parsed = await self._request(task, messages, mode, attempts)
+                parsed = await self._request(task, messages, mode, attempts, post)
             except _ModeRejected as rejected:
                 note = f"mode {mode} rejected by the server ({rejected}); using "
                 if self._modes[0] == mode:  # concurrent chunks may have moved on already
@@ -230,9 +319,15 @@ class LLMBackend:
         return template
 
     async def _request(
-        self, task: Task, messages: list[dict[str, Any]], mode: str, attempts: _Attempts
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        mode: str,
+        attempts: _Attempts,
+        post: Callable[[bytes], Awaitable[bytes]] | None = None,
     ) -> BaseModel:
         """One chunk in one mode: send, retry transport faults, re-ask invalid output."""
+        post = post or self._transport.post
         template = self._template(task, mode, messages)
         user = str(messages[-1]["content"])
         body = template.body(user)
@@ -242,7 +337,7 @@ class LLMBackend:
             await self._guard.admit()
             attempts.usage.requests += 1
             try:
-                raw = await self._transport.post(body)
+                raw = await post(body)
             except (TransportError, HTTPStatusError) as exc:
                 self._guard.on_fault(exc)
                 if self._rejects_mode(exc):
