@@ -117,9 +117,10 @@ class Entry:
     path: Path
     facts: RequestFacts
     exchanges: list[Exchange]
-    error: dict[str, str] | None  # a chunk lost to transport faults: replayed as that error
+    error: dict[str, Any] | None  # a chunk lost to transport faults: replayed as that error
     seconds: float
     recorded_at: str
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 def _read_entry(path: Path) -> Entry:
@@ -135,6 +136,7 @@ def _read_entry(path: Path) -> Entry:
             data.get("error"),
             float(data.get("seconds", 0.0)),
             str(data.get("recorded_at", "")),
+            dict(data.get("usage") or {}),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CassetteError(f"{path}: cannot read cassette file ({exc})") from None
@@ -265,27 +267,7 @@ class Cassette:
     def recorder(
         self, post: Callable[[bytes], Awaitable[bytes]]
     ) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
-        """``post`` wrapped to keep every HTTP answer a replay needs (2xx replies, refusals,
-        errors that are not retried); transport faults and retried statuses are not kept."""
-        from llmx.providers.transport import HTTPStatusError, ReplyTooLarge
-
-        kept: list[Exchange] = []
-
-        async def recording(body: bytes) -> bytes:
-            started = time.perf_counter()
-            try:
-                raw = await post(body)
-            except HTTPStatusError as exc:
-                if _kept_status(exc):
-                    kept.append(Exchange(exc.status, message=exc.message, seconds=_since(started)))
-                raise
-            except ReplyTooLarge as exc:
-                kept.append(Exchange(200, too_large=str(exc), seconds=_since(started)))
-                raise
-            kept.append(_exchange(raw, _since(started)))
-            return raw
-
-        return recording, kept
+        return recorder(post)
 
     def save(
         self,
@@ -294,25 +276,19 @@ class Cassette:
         *,
         endpoint: str | None,
         usage: dict[str, int],
-        error: dict[str, str] | None = None,
+        error: dict[str, Any] | None = None,
         llmx_version: str = "",
     ) -> Path:
         """Write one request's file atomically (a run killed mid-write leaves no half file)."""
-        data = {
-            "cassette": FORMAT,
-            "key": facts.key,
-            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": facts.model,
-            "endpoint": endpoint_host(endpoint),
-            "llmx_version": llmx_version,
-            "prompt_version": facts.prompt_version,
-            "schema_version": facts.schema_version,
-            "request": asdict(facts),
-            "usage": usage,
-            "seconds": round(sum(x.seconds for x in exchanges), 4),
-            "exchanges": [x.to_json() for x in exchanges],
-            "error": error,
-        }
+        data = entry_json(
+            facts, exchanges, endpoint=endpoint, usage=usage, error=error,
+            llmx_version=llmx_version,
+        )  # fmt: skip
+        return self.write(data)
+
+    def write(self, data: dict[str, Any]) -> Path:
+        """Write one entry (as :func:`entry_json` builds it), secrets masked, atomically."""
+        facts = RequestFacts(**data["request"])
         text = redact(json.dumps(data, ensure_ascii=False, indent=1)) + "\n"
         name = f"{_slug(facts.doc_id)}.c{facts.chunk:03d}.{facts.key[:12]}.json"
         path = self.directory / name
@@ -327,6 +303,60 @@ class Cassette:
         with self._lock:
             self.used.add(facts.key)
         return path
+
+
+def entry_json(
+    facts: RequestFacts,
+    exchanges: list[Exchange],
+    *,
+    endpoint: str | None,
+    usage: dict[str, int],
+    error: dict[str, Any] | None = None,
+    llmx_version: str = "",
+    recorded_at: str | None = None,
+) -> dict[str, Any]:
+    """One cassette file's content (also kept in the response cache, for ``from-cache``)."""
+    return {
+        "cassette": FORMAT,
+        "key": facts.key,
+        "recorded_at": recorded_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": facts.model,
+        "endpoint": endpoint_host(endpoint),
+        "llmx_version": llmx_version,
+        "prompt_version": facts.prompt_version,
+        "schema_version": facts.schema_version,
+        "request": asdict(facts),
+        "usage": usage,
+        "seconds": round(sum(x.seconds for x in exchanges), 4),
+        "exchanges": [x.to_json() for x in exchanges],
+        "error": error,
+    }
+
+
+def recorder(
+    post: Callable[[bytes], Awaitable[bytes]],
+) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
+    """``post`` wrapped to keep every HTTP answer a replay needs (2xx replies, refusals,
+    errors that are not retried); transport faults and retried statuses are not kept."""
+    from llmx.providers.transport import HTTPStatusError, ReplyTooLarge
+
+    kept: list[Exchange] = []
+
+    async def recording(body: bytes) -> bytes:
+        started = time.perf_counter()
+        try:
+            raw = await post(body)
+        except HTTPStatusError as exc:
+            if _kept_status(exc):
+                kept.append(Exchange(exc.status, message=exc.message, seconds=_since(started)))
+            raise
+        except ReplyTooLarge as exc:
+            kept.append(Exchange(200, too_large=str(exc), seconds=_since(started)))
+            raise
+        kept.append(_exchange(raw, _since(started)))
+        return raw
+
+    return recording, kept
 
 
 def _since(started: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llmx.commands import clean, diff, eval, extract, review, task
+from llmx.commands import cassette, clean, diff, eval, extract, review, task
 
 app = typer.Typer(
     name="llmx",
@@ -19,6 +19,7 @@ app.command("eval")(eval.command)
 app.command("review")(review.command)
 app.command("diff")(diff.command)
 app.add_typer(task.app, name="task")
+app.add_typer(cassette.app, name="cassette")
 
 
 def main() -> None:

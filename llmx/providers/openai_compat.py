@@ -29,7 +29,15 @@ from pydantic import BaseModel, ValidationError
 
 from llmx._version import __version__
 from llmx.cache import ResponseCache, cache_key
-from llmx.cassettes import Cassette, CassetteMiss, RequestFacts, open_cassette, sha256_text
+from llmx.cassettes import (
+    Cassette,
+    CassetteMiss,
+    RequestFacts,
+    entry_json,
+    open_cassette,
+    recorder,
+    sha256_text,
+)
 from llmx.config import Settings
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
@@ -181,8 +189,10 @@ class LLMBackend:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
         # Identical requests in flight at once (a duplicated article) are sent once.
         flight = (task.name, *(str(m["content"]) for m in messages))
+        # The cache keeps the replies themselves too, so a cassette can be made from it.
+        post, kept = recorder(self._transport.post)
         try:
-            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages))
+            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages, post))
         except ChunkError as exc:
             if exc.leader is not asyncio.current_task():  # another caller's request failed:
                 raise exc.copy_without_usage() from None  # its usage is counted there
@@ -190,7 +200,13 @@ class LLMBackend:
         if not sent:  # another caller's request: no usage of its own
             return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
-            self.cache.put(key, {"records": out.records, "mode": out.mode}, model=self.model)
+            facts = self._facts(key, task, chunk, doc, messages)
+            reply = entry_json(
+                facts, kept, endpoint=self.url, usage=out.usage.model_dump(),
+                llmx_version=__version__,
+            )  # fmt: skip
+            value = {"records": out.records, "mode": out.mode, "cassette": reply}
+            self.cache.put(key, value, model=self.model)
         return out
 
     # -- cassettes: the recorded replies stand in for the transport, nothing else changes ------
@@ -233,8 +249,12 @@ class LLMBackend:
                                  attempts=0) from None  # fmt: skip
             self.request_seconds.append(entry.seconds)
             if entry.error is not None:  # lost to transport faults when recorded
-                raise ChunkError(entry.error["type"], entry.error["message"], retryable=True,
-                                 usage=Usage(), attempts=0)  # fmt: skip
+                lost = entry.error
+                raise ChunkError(
+                    lost["type"], lost["message"], retryable=bool(lost.get("retryable", True)),
+                    usage=Usage(**entry.usage), attempts=int(lost.get("attempts", 0)),
+                    mode=lost.get("mode"),
+                )  # fmt: skip
             try:
                 return await self._extract(task, messages, self.cassette.player(entry))
             except CassetteMiss as miss:
@@ -245,7 +265,10 @@ class LLMBackend:
         try:
             out = await self._extract(task, messages, post)
         except ChunkError as exc:
-            lost = None if kept else {"type": exc.type, "message": str(exc)}
+            lost = None
+            if not kept:  # no answer to replay: the error itself is
+                lost = {"type": exc.type, "message": str(exc), "retryable": exc.retryable,
+                        "attempts": exc.attempts, "mode": exc.mode}  # fmt: skip
             self._save(facts, kept, exc.usage, lost)
             raise
         finally:
@@ -254,7 +277,7 @@ class LLMBackend:
         return out
 
     def _save(
-        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, str] | None
+        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
     ) -> None:
         assert self.cassette is not None
         self.cassette.save(
