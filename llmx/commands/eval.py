@@ -164,6 +164,9 @@ def command(
     ] = None,
     resamples: Annotated[int, typer.Option(help="Bootstrap replicates for intervals.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap (intervals are seeded).")] = 0,
+    docs: Annotated[
+        str | None, typer.Option(help="Score only these gold documents: ID,ID,...")
+    ] = None,
     matrix: Annotated[
         Path | None,
         typer.Option(help="Run every cell of this matrix TOML (providers × prompt variants)."),
@@ -204,6 +207,7 @@ def command(
             max_drop=max_drop,
             resamples=resamples,
             seed=seed,
+            docs=[d.strip() for d in docs.split(",") if d.strip()] if docs else None,
         )
         if tolerance < 0:
             raise HarnessError("--tolerance must be >= 0")

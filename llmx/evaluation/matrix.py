@@ -2,6 +2,11 @@
 
     task = "cooperation"
     variants = ["default", "no_quantity_hints"]   # every provider, unless it names its own
+    docs = ["000_485f80de59385c06"]   # optional: score only these gold documents
+
+    [gate]                 # cells that name a baseline fail on a significant F1 drop
+    alpha = 0.05
+    max_drop = 0.02        # ... or on any F1 drop beyond this
 
     [bootstrap]            # optional: document-level intervals on every F1
     resamples = 2000
@@ -15,6 +20,8 @@
     replay = "cassettes/smollm2-135m-instruct-q4_1"   # relative to this file; no network
     mode = "json_schema"
     max_tokens = 256
+    baseline = "cassettes/smollm2.baseline.json"   # gate this cell on its last replay
+    docs = ["001_a54c9a360dadffd8"]                # a cassette that covers only these
     price_in = 0.0        # USD per million prompt tokens
     price_out = 0.0       # USD per million completion tokens
 
@@ -48,7 +55,7 @@ from pydantic import BaseModel, Field
 
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
-from llmx.evaluation.report import EvalReport
+from llmx.evaluation.report import EvalReport, read_report
 from llmx.evaluation.runner import EvalOptions, HarnessError, run_eval
 from llmx.evaluation.variants import apply_variant
 from llmx.tasks import Task, TaskError, load_task
@@ -59,7 +66,7 @@ _SETTINGS = {
     "chunk_chars", "context_chars", "concurrency", "timeout", "max_retries", "replay", "record",
     "show_quantities", "validation_retries",
 }  # fmt: skip
-_PROVIDER_ONLY = {"price_in", "price_out", "variants"}
+_PROVIDER_ONLY = {"price_in", "price_out", "variants", "docs", "baseline"}
 
 
 class Provider(BaseModel):
@@ -70,6 +77,8 @@ class Provider(BaseModel):
     price_in: float = 0.0  # per million prompt tokens
     price_out: float = 0.0  # per million completion tokens
     variants: list[str] | None = None
+    docs: list[str] | None = None  # score only these gold documents (a partial cassette)
+    baseline: str | None = None  # a report to gate the cell against (see [gate])
 
     def source(self) -> str:
         """Where its answers come from, in words (no credentials)."""
@@ -102,6 +111,9 @@ class MatrixConfig(BaseModel):
     resamples: int = 2000
     level: float = 0.95
     seed: int = 0
+    docs: list[str] | None = None  # score only these gold documents
+    alpha: float = 0.05  # [gate]: a cell with a baseline fails on a significant F1 drop...
+    max_drop: float | None = None  # ... or on any drop beyond this
 
 
 class CellReport(BaseModel):
@@ -169,6 +181,10 @@ def load_matrix(path: str | Path) -> MatrixConfig:
                 price_in=float(table.get("price_in", 0.0)),
                 price_out=float(table.get("price_out", 0.0)),
                 variants=table.get("variants"),
+                docs=table.get("docs"),
+                baseline=str((file.parent / table["baseline"]).resolve())
+                if "baseline" in table
+                else None,
             )
         except (TypeError, ValueError) as exc:
             raise HarnessError(f"{file}: providers.{name}: {exc}") from exc
@@ -195,6 +211,9 @@ def load_matrix(path: str | Path) -> MatrixConfig:
         resamples=int(boot.get("resamples", 2000)),
         level=float(boot.get("level", 0.95)),
         seed=int(boot.get("seed", 0)),
+        docs=data.get("docs"),
+        alpha=float(data.get("gate", {}).get("alpha", 0.05)),
+        max_drop=data.get("gate", {}).get("max_drop"),
     )
 
 
@@ -266,11 +285,16 @@ def run_cell(
         resamples=config.resamples,
         level=config.level,
         seed=config.seed,
+        docs=provider.docs or config.docs,
+        alpha=config.alpha,
+        max_drop=config.max_drop,
     )
     try:
+        if provider.baseline:
+            options.baseline = read_report(provider.baseline)
         out.report = run_eval(options, collector)
-    except HarnessError as exc:
-        out.error = str(exc)
+    except (HarnessError, OSError, ValueError) as exc:
+        out.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     except Exception as exc:  # one cell's crash is that cell's error; the others still run
         out.error = f"{type(exc).__name__}: {exc}"
     results = collector.results

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -302,6 +303,19 @@ class EvalOptions:
     resamples: int = 2000  # bootstrap replicates (intervals, paired difference)
     level: float = 0.95  # interval coverage
     seed: int = 0
+    docs: list[str] | None = None  # score only these gold documents (doc_id)
+
+
+def select_docs(dataset: Dataset, docs: Sequence[str] | None) -> Dataset:
+    """The dataset narrowed to ``docs`` (every id must be a gold document)."""
+    if not docs:
+        return dataset
+    known = {e.gold.doc_id for e in dataset.entries}
+    unknown = [d for d in docs if d not in known]
+    if unknown:
+        raise HarnessError(f"no gold document {', '.join(unknown)} in {dataset.directory}/gold")
+    entries = [e for e in dataset.entries if e.gold.doc_id in set(docs)]
+    return dataclasses.replace(dataset, entries=entries)
 
 
 def significance_gates(
@@ -349,13 +363,28 @@ def _match_results(
 
 
 def score_dataset(
-    dataset: Dataset, results: Sequence[DocResult], scorer: Scorer | None = None
+    dataset: Dataset,
+    results: Sequence[DocResult],
+    scorer: Scorer | None = None,
+    *,
+    recorded_failures: bool = False,
 ) -> tuple[list[ScoredDoc], list[str]]:
-    """Score every gold document; a missing or failed prediction scores as empty."""
+    """Score every gold document; a missing or failed prediction scores as empty.
+
+    ``recorded_failures``: a replayed cassette whose model failed on every document is a
+    score (zero), not a broken eval -- the failures were recorded, not caused here."""
     scorer = scorer or Scorer(dataset.task)
     kinds = dataset.task.kinds
     matched, warnings = _match_results(dataset.entries, results)
-    if not any(r.status == "ok" for r in matched.values()):
+    failed_all = not any(r.status == "ok" for r in matched.values())
+    if failed_all and recorded_failures and len(matched) == len(dataset.entries):
+        types = Counter(r.error.type for r in matched.values() if r.error is not None)
+        warnings.append(
+            "every document failed in the recorded replies ("
+            + ", ".join(f"{t} ×{n}" for t, n in sorted(types.items()))
+            + "): scored as empty"
+        )
+    elif failed_all:
         raise HarnessError(
             "nothing scored: no gold document has a successful prediction "
             f"({len(results)} result(s) read, {len(matched)} matched a gold doc_id or source)"
@@ -418,7 +447,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         scorer = scorer_for(task.name)
     except (TaskError, ConfigError) as exc:
         raise HarnessError(str(exc)) from exc
-    dataset = load_dataset(options.dataset or task.eval_dir, task)
+    dataset = select_docs(load_dataset(options.dataset or task.eval_dir, task), options.docs)
     warnings = list(dataset.warnings)
     hashes = Hashes(
         gold_files={e.path.name: sha256_file(e.path) for e in dataset.entries},
@@ -444,7 +473,8 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         write_predictions(results, options.save_predictions)
     hashes.settings = sha256_json(settings)
 
-    scored, notes = score_dataset(dataset, results, scorer)
+    replayed = options.predictions is None and options.settings.get("replay") is not None
+    scored, notes = score_dataset(dataset, results, scorer, recorded_failures=replayed)
     warnings += notes
     summary = scorer.summarize([d.score for d in scored])
     agreement = annotator_agreement(dataset, scorer)

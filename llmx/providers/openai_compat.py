@@ -249,11 +249,11 @@ class LLMBackend:
                                  attempts=0) from None  # fmt: skip
             self.request_seconds.append(entry.seconds)
             if entry.error is not None:  # lost to transport faults when recorded
-                lost = entry.error
+                gone = entry.error
                 raise ChunkError(
-                    lost["type"], lost["message"], retryable=bool(lost.get("retryable", True)),
-                    usage=Usage(**entry.usage), attempts=int(lost.get("attempts", 0)),
-                    mode=lost.get("mode"),
+                    gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
+                    usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
+                    mode=gone.get("mode"),
                 )  # fmt: skip
             try:
                 return await self._extract(task, messages, self.cassette.player(entry))
@@ -265,7 +265,7 @@ class LLMBackend:
         try:
             out = await self._extract(task, messages, post)
         except ChunkError as exc:
-            lost = None
+            lost: dict[str, Any] | None = None
             if not kept:  # no answer to replay: the error itself is
                 lost = {"type": exc.type, "message": str(exc), "retryable": exc.retryable,
                         "attempts": exc.attempts, "mode": exc.mode}  # fmt: skip
