@@ -209,6 +209,7 @@ def test_a_cassette_folder_that_is_not_one_is_one_clear_error(tmp_path: Path) ->
         load_settings({"record": tmp_path / "a", "replay": tmp_path / "b"})
 
 
+@pytest.mark.slow
 def test_cassette_from_the_response_cache_then_pruned(tmp_path: Path) -> None:
     cache_dir = tmp_path / "cache"
     with ScriptedServer(responder) as server:
@@ -239,3 +240,22 @@ def test_cassette_from_the_response_cache_then_pruned(tmp_path: Path) -> None:
     assert refused.exit_code == 1
     assert "nothing deleted" in refused.output + str(refused.stderr_bytes or b"")
     assert len(load_entries(folder)) == 1
+
+
+@pytest.mark.slow
+def test_eval_records_replays_and_stops_on_a_changed_prompt(tmp_path: Path) -> None:
+    """Through ``llmx eval``: record one gold document, replay it the same (exit 0, same
+    scores), then with the prompt changed (exit 1, saying what differs)."""
+    folder, runner = tmp_path / "cassette", CliRunner()
+    one = ["eval", "--docs", "001_a54c9a360dadffd8", "--json"]
+    with ScriptedServer(responder) as server:
+        live = runner.invoke(app, [*one, "--base-url", server.base_url, "--model", "m",
+                                   "--record", str(folder)])  # fmt: skip
+    assert live.exit_code == 0, live.output
+    again = runner.invoke(app, [*one, "--replay", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["summary"] == json.loads(live.stdout)["summary"]
+    changed = runner.invoke(app, [*one, "--replay", str(folder), "--variant", "no_examples"])
+    assert changed.exit_code == 1
+    assert "no recorded reply for 001_a54c9a360dadffd8 chunk 1" in changed.stderr
+    assert "differs in: prompt (prompt_version" in changed.stderr

@@ -81,6 +81,7 @@ def test_matrix_of_rules_and_a_cassette_prints_one_table_with_intervals(tmp_path
     assert scripted["latency_p50"] is not None and rules["latency_p50"] is None
 
 
+@pytest.mark.slow
 def test_a_cell_whose_cassette_lacks_the_variant_is_reported_not_scored(tmp_path: Path) -> None:
     cassette = tmp_path / "cassette"
     cassette.mkdir()

@@ -129,6 +129,7 @@ class LLMBackend:
         self.settings = settings
         self.model: str | None = model
         self.request_seconds: list[float] = []  # per chunk request (recorded ones on replay)
+        self._digests: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.max_chunk_chars: int | None = settings.chunk_chars
         self.cache = cache
         self._transport = Transport(
@@ -215,6 +216,14 @@ class LLMBackend:
         self, key: str, task: Task, chunk: Chunk, doc: Document, messages: list[dict[str, Any]]
     ) -> RequestFacts:
         s = self.settings
+        digests = (task.name, task.prompt_version, task.schema_version)
+        fixed = self._digests.get(digests)
+        if fixed is None:  # the system message and schema are the same for every chunk
+            fixed = (
+                sha256_text(str(messages[0]["content"])),
+                sha256_text(json.dumps(task.json_schema, sort_keys=True)),
+            )
+            self._digests[digests] = fixed
         return RequestFacts(
             key=key,
             doc_id=doc.id,
@@ -225,9 +234,9 @@ class LLMBackend:
             schema_version=task.schema_version,
             chunk_sha256=sha256_text(chunk.text),
             context_sha256=sha256_text(chunk.context),
-            system_sha256=sha256_text(str(messages[0]["content"])),
+            system_sha256=fixed[0],
             user_sha256=sha256_text(str(messages[-1]["content"])),
-            schema_sha256=sha256_text(json.dumps(task.json_schema, sort_keys=True)),
+            schema_sha256=fixed[1],
             settings={
                 "mode": s.mode,
                 "temperature": s.temperature,
