@@ -88,7 +88,7 @@ class Provider(BaseModel):
         if s.get("backend") == "rules":
             return "rules (offline)"
         if s.get("replay"):
-            return f"replay {s['replay']}"
+            return f"replay {Path(s['replay']).name}"
         host = endpoint_host(s.get("base_url")) or "the configured endpoint"
         return f"live {host}" + (f", recording to {s['record']}" if s.get("record") else "")
 

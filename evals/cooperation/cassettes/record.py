@@ -2,6 +2,7 @@
 
     .venv/bin/python evals/cooperation/cassettes/record.py llama URL DOC_ID...  # a real model
     .venv/bin/python evals/cooperation/cassettes/record.py oracle               # scripted
+    .venv/bin/python evals/cooperation/cassettes/record.py label DIR URL HOW DOC_ID...
 
 ``llama``: replies of the llama.cpp server at URL (``scripts/llama_server.sh start``); the
 model name and the date come from the server's ``/v1/models`` and the clock, into
@@ -44,20 +45,31 @@ def _label(folder: Path, **label: Any) -> None:
     )
 
 
-def llama(url: str, docs: list[str]) -> None:
+def _served(url: str) -> tuple[str, dict[str, Any]]:
+    """The model the server says it serves (``/v1/models``), named as its GGUF file."""
     with urllib.request.urlopen(f"{url.rstrip('/')}/v1/models", timeout=30) as resp:
         served = json.load(resp)["data"][0]
-    name = Path(served["id"]).name.removesuffix(".gguf")
+    return Path(served["id"]).name.removesuffix(".gguf"), served
+
+
+def label_llama(folder: Path, url: str, docs: list[str], recorded_by: str) -> None:
+    name, served = _served(url)
+    _label(
+        folder, model=name, served_by="llama.cpp llama-server (llama-cpp-python 0.3.36 sdist)",
+        parameters=served.get("meta", {}).get("n_params"), settings=LLAMA_SETTINGS,
+        documents=docs or "all gold documents", source="real model replies",
+        recorded_by=recorded_by,
+    )  # fmt: skip
+
+
+def llama(url: str, docs: list[str]) -> None:
+    name, _ = _served(url)
     folder = HERE / name.lower().replace(".", "_")
     args = ["--base-url", f"{url.rstrip('/')}/v1", "--model", name, *LLAMA_SETTINGS]
     if docs:
         args += ["--docs", ",".join(docs)]
     _eval_record(folder, *args)
-    _label(
-        folder, model=name, served_by="llama.cpp llama-server (llama-cpp-python 0.3.36 sdist)",
-        parameters=served.get("meta", {}).get("n_params"), settings=LLAMA_SETTINGS,
-        documents=docs or "all gold documents", source="real model replies",
-    )  # fmt: skip
+    label_llama(folder, url, docs, "llmx eval --record " + " ".join(args))
 
 
 def oracle() -> None:
@@ -78,6 +90,8 @@ def oracle() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["llama"] and len(sys.argv) >= 3:
         llama(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1:2] == ["label"] and len(sys.argv) >= 5:  # FOLDER URL "HOW" DOC_ID...
+        label_llama(Path(sys.argv[2]), sys.argv[3], sys.argv[5:], sys.argv[4])
     elif sys.argv[1:] == ["oracle"]:
         oracle()
     else:
