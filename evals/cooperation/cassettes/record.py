@@ -38,8 +38,12 @@ def _eval_record(folder: Path, *args: str) -> None:
 
 
 def _label(folder: Path, **label: Any) -> None:
-    label["recorded"] = datetime.now(UTC).isoformat(timespec="seconds")
-    label["files"] = len(list(folder.glob("*.json")))
+    """``cassette.json``: what the replies are, and when they were recorded (first..last)."""
+    files = [p for p in folder.glob("*.json") if p.name != "cassette.json"]
+    stamps = sorted(json.loads(p.read_text("utf-8"))["recorded_at"] for p in files)
+    label["recorded"] = f"{stamps[0]} .. {stamps[-1]}" if stamps else None
+    label["labelled"] = datetime.now(UTC).isoformat(timespec="seconds")
+    label["files"] = len(files)
     (folder / "cassette.json").write_text(
         json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8"
     )
