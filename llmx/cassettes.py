@@ -334,10 +334,12 @@ def entry_json(
 
 
 def recorder(
-    post: Callable[[bytes], Awaitable[bytes]],
+    post: Callable[[bytes], Awaitable[bytes]], *, readable: bool = True
 ) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
     """``post`` wrapped to keep every HTTP answer a replay needs (2xx replies, refusals,
-    errors that are not retried); transport faults and retried statuses are not kept."""
+    errors that are not retried); transport faults and retried statuses are not kept.
+    ``readable``: parse each reply body into JSON for the file (the response cache keeps the
+    text instead: no second parse per request on the hot path; see :func:`readable`)."""
     from llmx.providers.transport import HTTPStatusError, ReplyTooLarge
 
     kept: list[Exchange] = []
@@ -353,10 +355,29 @@ def recorder(
         except ReplyTooLarge as exc:
             kept.append(Exchange(200, too_large=str(exc), seconds=_since(started)))
             raise
-        kept.append(_exchange(raw, _since(started)))
+        if readable:
+            kept.append(_exchange(raw, _since(started)))
+        else:
+            text = raw.decode("utf-8", "surrogateescape")
+            kept.append(Exchange(200, body_text=text, seconds=_since(started)))
         return raw
 
     return recording, kept
+
+
+def readable(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry whose reply bodies were kept as text, with the JSON ones parsed."""
+    exchanges = []
+    for x in entry.get("exchanges", []):
+        text = x.get("body_text")
+        try:
+            body = None if text is None else json.loads(text)
+        except ValueError:
+            body = None  # not JSON: the text stays as it was
+        if body is not None:
+            x = {**{k: v for k, v in x.items() if k != "body_text"}, "body": body}
+        exchanges.append(x)
+    return {**entry, "exchanges": exchanges}
 
 
 def _since(started: float) -> float:

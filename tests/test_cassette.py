@@ -132,7 +132,7 @@ async def _run_pipeline(settings: dict[str, Any], task: Any) -> list[DocResult]:
         await pipeline.run(iter(DOCS), out.append)
     finally:
         await pipeline.aclose()
-    return out
+    return sorted(out, key=lambda r: r.doc_id)  # results come in the order they finish
 
 
 def test_one_word_of_the_prompt_changed_fails_the_replay_with_the_reason(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def from_cache(
     from datetime import UTC, datetime
 
     from llmx.cache import ResponseCache
-    from llmx.cassettes import Cassette, CassetteError
+    from llmx.cassettes import Cassette, CassetteError, readable
     from llmx.config import ConfigError, load_settings
 
     try:
@@ -61,7 +61,7 @@ def from_cache(
                 skipped += 1  # cached before replies were kept, or another model
                 continue
             stamp = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds")
-            cassette.write({**entry, "recorded_at": stamp, "from_cache": True})
+            cassette.write({**readable(entry), "recorded_at": stamp, "from_cache": True})
             written += 1
     finally:
         cache.close()

@@ -191,7 +191,7 @@ class LLMBackend:
         # Identical requests in flight at once (a duplicated article) are sent once.
         flight = (task.name, *(str(m["content"]) for m in messages))
         # The cache keeps the replies themselves too, so a cassette can be made from it.
-        post, kept = recorder(self._transport.post)
+        post, kept = recorder(self._transport.post, readable=False)
         try:
             out, sent = await self._flights.run(flight, lambda: self._extract(task, messages, post))
         except ChunkError as exc:
