@@ -32,6 +32,7 @@ from llmx.cache import ResponseCache, cache_key
 from llmx.cassettes import (
     Cassette,
     CassetteMiss,
+    Exchange,
     RequestFacts,
     entry_json,
     open_cassette,
@@ -191,7 +192,10 @@ class LLMBackend:
         # Identical requests in flight at once (a duplicated article) are sent once.
         flight = (task.name, *(str(m["content"]) for m in messages))
         # The cache keeps the replies themselves too, so a cassette can be made from it.
-        post, kept = recorder(self._transport.post, readable=False)
+        post: Callable[[bytes], Awaitable[bytes]] = self._transport.post
+        kept: list[Exchange] = []
+        if self.cache is not None:
+            post, kept = recorder(self._transport.post, readable=False)
         try:
             out, sent = await self._flights.run(flight, lambda: self._extract(task, messages, post))
         except ChunkError as exc:
