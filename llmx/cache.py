@@ -20,7 +20,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +151,17 @@ class ResponseCache:
 
     def put_result(self, key: str, line: str, *, model: str | None = None) -> None:
         self._write("results", key, line, model)
+
+    def responses(self) -> Iterator[tuple[str, Any, str | None, float]]:
+        """Every readable response entry: (key, value, model, created) -- for cassettes."""
+        if self._db is None:
+            return
+        rows = self._db.execute("SELECT key, value, model, created FROM responses ORDER BY key")
+        for key, raw, model, created in rows.fetchall():
+            try:
+                yield str(key), json.loads(raw), model, float(created)
+            except ValueError:
+                continue  # a damaged entry: nothing to export
 
     def __len__(self) -> int:
         if self._db is None:

@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from llmx._version import __version__
-from llmx.commands import clean, diff, eval, export, extract, report, review, task
+from llmx.commands import cassette, clean, diff, eval, export, extract, report, review, task
 
 
 class _Group(TyperGroup):
@@ -81,6 +81,9 @@ app.command("report", short_help="One self-contained HTML page of a run (and its
     report.command
 )
 app.add_typer(task.app, name="task", short_help="List, create, check and annotate tasks.")
+app.add_typer(
+    cassette.app, name="cassette", short_help="Recorded replies: from the cache, prune, list."
+)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from llmx.errors import LLMXError
 from llmx.text.loading import DEFAULT_MAX_BYTES
@@ -69,6 +69,18 @@ class Settings(BaseModel):
     cache: bool = Field(True, description="use the response cache")
     cache_dir: Path = Field(Path(".llmx"), description="where cache.sqlite lives")
     max_bytes: int = Field(DEFAULT_MAX_BYTES, ge=1, description="skip input files larger than this")
+    record: Path | None = Field(None, description="write each model reply to this cassette folder")
+    replay: Path | None = Field(None, description="answer from this cassette folder, no network")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cassettes_skip_cache(cls, data: Any) -> Any:
+        # A cached reply would skip the request a cassette records or replays.
+        if isinstance(data, dict) and (data.get("record") or data.get("replay")):
+            if data.get("record") and data.get("replay"):
+                raise ValueError("record and replay cannot be used together")
+            data = {**data, "cache": False}
+        return data
 
     def resolved_api_key(self) -> str | None:
         if self.api_key is not None:
@@ -77,7 +89,7 @@ class Settings(BaseModel):
 
     def effective_backend(self) -> Literal["llm", "rules"]:
         if self.backend == "auto":
-            return "llm" if self.base_url or self.resolved_api_key() else "rules"
+            return "llm" if self.base_url or self.replay or self.resolved_api_key() else "rules"
         return self.backend
 
     def public(self) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def make_backend(settings: Settings, cache: ResponseCache | None) -> Backend:
         from llmx.providers.offline import OfflineBackend
 
         return OfflineBackend()
-    if not settings.model:
+    if not settings.model and settings.replay is None:  # a replay can name its own model
         raise ConfigError(
             "an endpoint is configured but no model: set LLMX_MODEL (or pass --model), "
             "or use --backend rules"

@@ -7,6 +7,7 @@ floor, or a drop against ``--baseline`` beyond ``--tolerance``).
 
 from __future__ import annotations
 
+import logging
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:  # the scorer pulls in scipy: imported only when the command runs
+    from llmx.core.documents import Document
+    from llmx.core.results import DocResult
     from llmx.evaluation.report import EvalReport
+    from llmx.evaluation.runner import Extractor
+    from llmx.tasks import Task
 
 EXIT_OK, EXIT_HARNESS, EXIT_GATE = 0, 1, 2
 
@@ -42,6 +47,66 @@ def _load_baseline(path: Path | None) -> EvalReport | None:
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise HarnessError(f"cannot read baseline {path}: {first}") from exc
+
+
+def _say_source(replay: Path | None, record: Path | None, backend: str, given: dict) -> None:
+    """One stderr line: where this eval's answers come from."""
+    if replay is not None:
+        print(f"llmx eval: replaying {replay} (recorded replies, no network)", file=sys.stderr)
+    elif backend == "llm" or (backend == "auto" and given.get("base_url")):
+        where = f"llmx eval: live model calls{f', recording to {record}' if record else ''}"
+        print(where, file=sys.stderr)
+
+
+def _extractor(task: Task, variant: str | None) -> Extractor:
+    """The default extractor, or one that runs the task with a prompt variant."""
+    from llmx.evaluation.matrix import _Collector
+    from llmx.evaluation.runner import HarnessError, call_backend
+    from llmx.evaluation.variants import apply_variant
+    from llmx.tasks import TaskError
+
+    if variant is None:
+        return call_backend
+    try:
+        changed, overrides = apply_variant(task, variant)
+    except TaskError as exc:
+        raise HarnessError(str(exc)) from exc
+    collector = _Collector(changed)
+
+    def extract(docs: list[Document], name: str, backend: str, settings: dict) -> list[DocResult]:
+        return collector(docs, name, backend, {**settings, **overrides})
+
+    return extract
+
+
+def _run_matrix(path: Path, report: Path | None, json_out: bool) -> None:
+    """``--matrix``: every cell, one table (or the JSON of every cell), exit 1 if a cell could
+    not be scored and 2 if a cell's gate failed."""
+    from llmx.evaluation.matrix import load_matrix, run_matrix
+    from llmx.evaluation.render import matrix_table
+    from llmx.evaluation.runner import HarnessError
+
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    try:
+        config = load_matrix(path)
+        result = run_matrix(config)
+    except HarnessError as exc:
+        raise _fail(str(exc)) from None
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    if json_out:
+        print(result.model_dump_json(indent=2))
+    else:
+        from rich.console import Console
+
+        Console(width=None if sys.stdout.isatty() else 200).print(matrix_table(result))
+    failed = [c for c in result.cells if c.error is not None]
+    for c in failed:
+        print(f"llmx eval: cell {c.name} not scored: {c.error}", file=sys.stderr)
+    if failed:
+        raise typer.Exit(EXIT_HARNESS)
+    raise typer.Exit(EXIT_OK if result.passed else EXIT_GATE)
 
 
 def command(
@@ -78,8 +143,44 @@ def command(
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name.")] = None,
     mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="Write each model reply to this cassette folder.")
+    ] = None,
+    replay: Annotated[
+        Path | None, typer.Option(help="Answer from this cassette folder; no network.")
+    ] = None,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Prompt variant: no_examples, no_quantity_hints or a folder name."),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Gate on the baseline by a paired test: fail only on an F1 drop significant "
+            "at this level (instead of --tolerance)."
+        ),
+    ] = None,
+    max_drop: Annotated[
+        float | None,
+        typer.Option(help="With --alpha: any F1 drop larger than this fails, significant or not."),
+    ] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap replicates for intervals.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap (intervals are seeded).")] = 0,
+    docs: Annotated[
+        str | None, typer.Option(help="Score only these gold documents: ID,ID,...")
+    ] = None,
+    matrix: Annotated[
+        Path | None,
+        typer.Option(help="Run every cell of this matrix TOML (providers × prompt variants)."),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report on stdout instead of tables.")
+    ] = False,
 ) -> None:
     """Score extraction against gold annotations and gate on quality."""
+    if matrix is not None:
+        _run_matrix(matrix, report, json_out)
     from llmx.config import ConfigError, load_settings
     from llmx.evaluation.render import number, print_report
     from llmx.evaluation.report import write_report
@@ -91,24 +192,34 @@ def command(
             loaded = load_task(task or load_settings({}).task)
         except (TaskError, ConfigError) as exc:
             raise HarnessError(str(exc)) from exc
+        given = {
+            "base_url": base_url, "model": model, "mode": mode, "max_tokens": max_tokens,
+            "record": record, "replay": replay,
+        }  # fmt: skip
         options = EvalOptions(
             dataset=dataset,
             task=loaded.name,
-            backend=backend.value,
+            backend="llm" if replay is not None and backend.value == "auto" else backend.value,
             predictions=predictions,
-            settings={
-                k: v
-                for k, v in {"base_url": base_url, "model": model, "mode": mode}.items()
-                if v is not None
-            },
+            settings={k: v for k, v in given.items() if v is not None},
             floors=[parse_floor(f, loaded.kinds) for f in min_f1 or []],
             baseline=_load_baseline(baseline),
             tolerance=tolerance,
             save_predictions=save_predictions,
+            alpha=alpha,
+            max_drop=max_drop,
+            resamples=resamples,
+            seed=seed,
+            docs=[d.strip() for d in docs.split(",") if d.strip()] if docs else None,
         )
         if tolerance < 0:
             raise HarnessError("--tolerance must be >= 0")
-        result = run_eval(options)
+        if alpha is not None and not 0 < alpha < 1:
+            raise HarnessError("--alpha must be between 0 and 1")
+        if resamples < 1:
+            raise HarnessError("--resamples must be >= 1")
+        _say_source(replay, record, options.backend, options.settings)
+        result = run_eval(options, _extractor(loaded, variant))
         if report is not None:
             write_report(result, report)
     except HarnessError as exc:
@@ -116,10 +227,13 @@ def command(
     except Exception as exc:  # a crash is a harness error too: one line, not a traceback
         raise _fail(f"{type(exc).__name__}: {exc}") from None
 
-    from rich.console import Console  # here, not at import: ``llmx -h`` stays light
+    if json_out:
+        print(result.model_dump_json(indent=2))
+    else:
+        from rich.console import Console  # here, not at import: ``llmx -h`` stays light
 
-    console = Console(width=None if sys.stdout.isatty() else 140)
-    print_report(result, console, options.baseline, tolerance)
+        console = Console(width=None if sys.stdout.isatty() else 140)
+        print_report(result, console, options.baseline, tolerance)
     if not result.passed:
         for g in result.gates:
             if not g.passed:

@@ -136,6 +136,12 @@ def command(
         int | None,
         typer.Option(help="ray: requests in flight, whole cluster (default: concurrency)."),
     ] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="Write each model reply to this cassette folder.")
+    ] = None,
+    replay: Annotated[
+        Path | None, typer.Option(help="Answer from this cassette folder; no network.")
+    ] = None,
 ) -> None:
     """Extract a task's records from documents, grounded to character offsets.
 
@@ -178,6 +184,8 @@ def command(
         "clean": False if no_clean else None,
         "keep_ungrounded": keep_ungrounded or None,
         "show_quantities": quantity_hints,
+        "record": record,
+        "replay": replay,
     }
     try:
         if order not in ORDERS:
@@ -263,10 +271,14 @@ async def _run(
     except BaseException:
         writer.close()
         raise
-    if settings.effective_backend() == "llm":  # said once the run can start, before a request
+    if settings.replay is not None:  # said once the run can start, before a request
+        notice(f"llmx: replaying recorded replies from {settings.replay} (no network)")
+    elif settings.effective_backend() == "llm":
         from llmx.providers.transport import describe_endpoint
 
         notice(describe_endpoint(settings))
+        if settings.record is not None:
+            notice(f"llmx: recording every reply to {settings.record}")
     progress = RunProgress(
         err,
         enabled=not quiet and err.is_terminal,

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from llmx.evaluation.labels import PRF, DocScore, KindScores
+from llmx.evaluation.significance import Comparison, Interval
 
 REPORT_FORMAT = 2  # 2: tasks name their kinds; Gate.figure; agreement; groups and links
 _SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
@@ -113,7 +114,7 @@ class Gate(BaseModel):
     ``threshold`` is a ``--min-f1`` floor, or the baseline value minus the tolerance.
     """
 
-    name: str  # "min-f1" or "baseline"
+    name: str  # "min-f1", "baseline" (tolerance) or "significance" (paired test)
     kind: str
     mode: str
     figure: str  # precision, recall or f1
@@ -121,6 +122,7 @@ class Gate(BaseModel):
     threshold: float
     baseline: float | None = None
     passed: bool
+    p_value: float | None = None  # "significance" gates: the paired test's one-sided p
 
 
 class Agreement(BaseModel):
@@ -147,6 +149,8 @@ class EvalReport(BaseModel):
     gates: list[Gate] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     agreement: Agreement | None = None  # a second annotator vs the gold, when there is one
+    intervals: dict[str, Interval] = Field(default_factory=dict)  # "<kind> strict.f1" -> CI
+    comparisons: list[Comparison] = Field(default_factory=list)  # paired tests vs baseline
 
     @property
     def passed(self) -> bool:

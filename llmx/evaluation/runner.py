@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ from llmx.evaluation.report import (
     sha256_tree,
 )
 from llmx.evaluation.scoring import Scorer, is_grounded, scorer_for
+from llmx.evaluation.significance import Comparison, compare, intervals
 from llmx.output import read_results, write_results
 from llmx.tasks import Task, TaskError, load_task
 
@@ -296,6 +298,50 @@ class EvalOptions:
     baseline: EvalReport | None = None
     tolerance: float = 0.02
     save_predictions: Path | None = None
+    alpha: float | None = None  # gate on significant drops (paired test) instead of tolerance
+    max_drop: float | None = None  # with alpha: any F1 drop beyond this fails regardless
+    resamples: int = 2000  # bootstrap replicates (intervals, paired difference)
+    level: float = 0.95  # interval coverage
+    seed: int = 0
+    docs: list[str] | None = None  # score only these gold documents (doc_id)
+
+
+def select_docs(dataset: Dataset, docs: Sequence[str] | None) -> Dataset:
+    """The dataset narrowed to ``docs`` (every id must be a gold document)."""
+    if not docs:
+        return dataset
+    known = {e.gold.doc_id for e in dataset.entries}
+    unknown = [d for d in docs if d not in known]
+    if unknown:
+        raise HarnessError(f"no gold document {', '.join(unknown)} in {dataset.directory}/gold")
+    entries = [e for e in dataset.entries if e.gold.doc_id in set(docs)]
+    return dataclasses.replace(dataset, entries=entries)
+
+
+def significance_gates(
+    comparisons: Sequence[Comparison], *, alpha: float, max_drop: float | None
+) -> list[Gate]:
+    """A per-kind F1 fails when its drop is significant at ``alpha`` (paired test over
+    documents) or larger than ``max_drop``; a drop within the noise passes."""
+    gates = []
+    for c in comparisons:
+        kind, figure = c.figure.split(" ", 1)
+        significant = c.delta < -1e-12 and c.p_drop < alpha
+        too_far = max_drop is not None and c.delta < -max_drop - 1e-12
+        gates.append(
+            Gate(
+                name="significance",
+                kind=kind,
+                mode=figure.split(".")[0],
+                figure="f1",
+                value=c.new,
+                threshold=c.old - (max_drop if max_drop is not None else 0.0),
+                baseline=c.old,
+                passed=not (significant or too_far),
+                p_value=c.p_drop,
+            )
+        )
+    return gates
 
 
 def _match_results(
@@ -317,13 +363,28 @@ def _match_results(
 
 
 def score_dataset(
-    dataset: Dataset, results: Sequence[DocResult], scorer: Scorer | None = None
+    dataset: Dataset,
+    results: Sequence[DocResult],
+    scorer: Scorer | None = None,
+    *,
+    recorded_failures: bool = False,
 ) -> tuple[list[ScoredDoc], list[str]]:
-    """Score every gold document; a missing or failed prediction scores as empty."""
+    """Score every gold document; a missing or failed prediction scores as empty.
+
+    ``recorded_failures``: a replayed cassette whose model failed on every document is a
+    score (zero), not a broken eval -- the failures were recorded, not caused here."""
     scorer = scorer or Scorer(dataset.task)
     kinds = dataset.task.kinds
     matched, warnings = _match_results(dataset.entries, results)
-    if not any(r.status == "ok" for r in matched.values()):
+    failed_all = not any(r.status == "ok" for r in matched.values())
+    if failed_all and recorded_failures and len(matched) == len(dataset.entries):
+        types = Counter(r.error.type for r in matched.values() if r.error is not None)
+        warnings.append(
+            "every document failed in the recorded replies ("
+            + ", ".join(f"{t} ×{n}" for t, n in sorted(types.items()))
+            + "): scored as empty"
+        )
+    elif failed_all:
         raise HarnessError(
             "nothing scored: no gold document has a successful prediction "
             f"({len(results)} result(s) read, {len(matched)} matched a gold doc_id or source)"
@@ -350,6 +411,19 @@ def score_dataset(
     return scored, warnings
 
 
+def replay_misses(results: Sequence[DocResult], replay: Any) -> None:
+    """A replayed eval that asked for a request its cassette lacks is not a score: stop,
+    saying which document and chunk, and what differs from the nearest recorded request."""
+    missed = [r for r in results if r.error is not None and r.error.type == "cassette_miss"]
+    if replay is None or not missed:
+        return
+    raise HarnessError(
+        f"{len(missed)} of {len(results)} document(s) asked for replies {replay} does not "
+        f"hold; first: {missed[0].error.message if missed[0].error else ''} -- record again "
+        "(--record) or undo the change"
+    )
+
+
 def missing_split_fields(task: Task, results: Sequence[DocResult]) -> list[str]:
     """One line per kind whose ``split_by`` field some records lack -- results written before
     the task's schema gained it still load, scored under "unknown"."""
@@ -373,7 +447,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         scorer = scorer_for(task.name)
     except (TaskError, ConfigError) as exc:
         raise HarnessError(str(exc)) from exc
-    dataset = load_dataset(options.dataset or task.eval_dir, task)
+    dataset = select_docs(load_dataset(options.dataset or task.eval_dir, task), options.docs)
     warnings = list(dataset.warnings)
     hashes = Hashes(
         gold_files={e.path.name: sha256_file(e.path) for e in dataset.entries},
@@ -395,20 +469,37 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
             raise HarnessError(f"backend {options.backend!r} cannot run: {exc}") from exc
         settings = public_run_settings(task.name, options.backend, options.settings)
         backend = options.backend
+    replay_misses(results, options.settings.get("replay"))
     if options.save_predictions is not None:
         write_predictions(results, options.save_predictions)
     hashes.settings = sha256_json(settings)
 
-    scored, notes = score_dataset(dataset, results, scorer)
+    replayed = options.predictions is None and options.settings.get("replay") is not None
+    scored, notes = score_dataset(dataset, results, scorer, recorded_failures=replayed)
     warnings += notes
     summary = scorer.summarize([d.score for d in scored])
     agreement = annotator_agreement(dataset, scorer)
     baseline = options.baseline.summary if options.baseline else None
     if options.baseline and options.baseline.provenance.hashes.gold != hashes.gold:
         warnings.append("baseline was scored on different gold files; compare with care")
-    gates = check_gates(
-        summary, floors=options.floors, baseline=baseline, tolerance=options.tolerance
-    )
+    docs = [d.score for d in scored]
+    spread: dict[str, Any] = {
+        "resamples": options.resamples,
+        "level": options.level,
+        "seed": options.seed,
+    }
+    cis = intervals(docs, task.kinds, **spread)
+    comparisons = []
+    if options.baseline is not None:
+        old_docs = [d.score for d in options.baseline.documents]
+        comparisons = compare(docs, old_docs, task.kinds, **spread)
+    if options.alpha is not None and options.baseline is not None:
+        gates = check_gates(summary, floors=options.floors)
+        gates += significance_gates(comparisons, alpha=options.alpha, max_drop=options.max_drop)
+    else:
+        gates = check_gates(
+            summary, floors=options.floors, baseline=baseline, tolerance=options.tolerance
+        )
     provenance = Provenance(
         llmx_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -424,6 +515,7 @@ def run_eval(options: EvalOptions, extractor: Extractor = call_backend) -> EvalR
         provenance=provenance, summary=summary, docs=scored, gates=gates, warnings=warnings
     )
     report.agreement = agreement
+    report.intervals, report.comparisons = cis, comparisons
     return report
 
 

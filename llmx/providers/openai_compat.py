@@ -17,15 +17,28 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from llmx._version import __version__
 from llmx.cache import ResponseCache, cache_key
+from llmx.cassettes import (
+    Cassette,
+    CassetteMiss,
+    Exchange,
+    RequestFacts,
+    entry_json,
+    open_cassette,
+    recorder,
+    sha256_text,
+)
 from llmx.config import Settings
 from llmx.core.documents import Chunk, Document
 from llmx.core.results import Usage
@@ -106,10 +119,18 @@ class LLMBackend:
     name = "llm"
 
     def __init__(self, settings: Settings, cache: ResponseCache | None = None) -> None:
-        if not settings.model:
+        # Replies recorded to / replayed from a cassette (llmx/cassettes.py); a replay with
+        # no model named uses the one model its cassette was recorded from.
+        self.cassette: Cassette | None = open_cassette(settings.record, settings.replay)
+        model = settings.model
+        if not model and self.cassette is not None and self.cassette.mode == "replay":
+            model = self.cassette.sole_model()
+        if not model:
             raise ValueError("no model configured: set LLMX_MODEL or pass --model")
         self.settings = settings
-        self.model: str | None = settings.model
+        self.model: str | None = model
+        self.request_seconds: list[float] = []  # per chunk request (recorded ones on replay)
+        self._digests: dict[tuple[str, str, str], tuple[str, str]] = {}
         self.max_chunk_chars: int | None = settings.chunk_chars
         self.cache = cache
         self._transport = Transport(
@@ -154,7 +175,7 @@ class LLMBackend:
             )
         messages = render_messages(task, chunk, quantities=quantities)
         key = ""
-        if self.cache is not None:
+        if self.cache is not None or self.cassette is not None:
             key = cache_key(
                 model=self.model,
                 messages=messages,
@@ -165,13 +186,21 @@ class LLMBackend:
                 prompt_version=task.prompt_version,
                 schema_version=task.schema_version,
             )
+        if self.cassette is not None:
+            return await self._cassette_chunk(key, task, chunk, doc, messages)
+        if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
                 return ChunkOutput(records=hit["records"], cached=True, mode=hit["mode"])
         # Identical requests in flight at once (a duplicated article) are sent once.
         flight = (task.name, *(str(m["content"]) for m in messages))
+        # The cache keeps the replies themselves too, so a cassette can be made from it.
+        post: Callable[[bytes], Awaitable[bytes]] = self._transport.post
+        kept: list[Exchange] = []
+        if self.cache is not None:
+            post, kept = recorder(self._transport.post, readable=False)
         try:
-            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages))
+            out, sent = await self._flights.run(flight, lambda: self._extract(task, messages, post))
         except ChunkError as exc:
             if exc.leader is not asyncio.current_task():  # another caller's request failed:
                 raise exc.copy_without_usage() from None  # its usage is counted there
@@ -179,16 +208,111 @@ class LLMBackend:
         if not sent:  # another caller's request: no usage of its own
             return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
-            self.cache.put(key, {"records": out.records, "mode": out.mode}, model=self.model)
+            facts = self._facts(key, task, chunk, doc, messages)
+            reply = entry_json(
+                facts, kept, endpoint=self.url, usage=out.usage.model_dump(),
+                llmx_version=__version__,
+            )  # fmt: skip
+            value = {"records": out.records, "mode": out.mode, "cassette": reply}
+            self.cache.put(key, value, model=self.model)
         return out
 
-    async def _extract(self, task: Task, messages: list[dict[str, Any]]) -> ChunkOutput:
+    # -- cassettes: the recorded replies stand in for the transport, nothing else changes ------
+
+    def _facts(
+        self, key: str, task: Task, chunk: Chunk, doc: Document, messages: list[dict[str, Any]]
+    ) -> RequestFacts:
+        s = self.settings
+        digests = (task.name, task.prompt_version, task.schema_version)
+        fixed = self._digests.get(digests)
+        if fixed is None:  # the system message and schema are the same for every chunk
+            fixed = (
+                sha256_text(str(messages[0]["content"])),
+                sha256_text(json.dumps(task.json_schema, sort_keys=True)),
+            )
+            self._digests[digests] = fixed
+        return RequestFacts(
+            key=key,
+            doc_id=doc.id,
+            chunk=chunk.index,
+            task=task.name,
+            model=self.model or "",
+            prompt_version=task.prompt_version,
+            schema_version=task.schema_version,
+            chunk_sha256=sha256_text(chunk.text),
+            context_sha256=sha256_text(chunk.context),
+            system_sha256=fixed[0],
+            user_sha256=sha256_text(str(messages[-1]["content"])),
+            schema_sha256=fixed[1],
+            settings={
+                "mode": s.mode,
+                "temperature": s.temperature,
+                "max_tokens": s.max_tokens,
+                "show_quantities": s.show_quantities,
+            },
+        )
+
+    async def _cassette_chunk(
+        self, key: str, task: Task, chunk: Chunk, doc: Document, messages: list[dict[str, Any]]
+    ) -> ChunkOutput:
+        assert self.cassette is not None
+        facts = self._facts(key, task, chunk, doc, messages)
+        if self.cassette.mode == "replay":
+            try:
+                entry = self.cassette.lookup(facts)
+            except CassetteMiss as miss:
+                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
+                                 attempts=0) from None  # fmt: skip
+            self.request_seconds.append(entry.seconds)
+            if entry.error is not None:  # lost to transport faults when recorded
+                gone = entry.error
+                raise ChunkError(
+                    gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
+                    usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
+                    mode=gone.get("mode"),
+                )  # fmt: skip
+            try:
+                return await self._extract(task, messages, self.cassette.player(entry))
+            except CassetteMiss as miss:
+                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
+                                 attempts=0) from None  # fmt: skip
+        post, kept = self.cassette.recorder(self._transport.post)
+        started = time.perf_counter()
+        try:
+            out = await self._extract(task, messages, post)
+        except ChunkError as exc:
+            lost: dict[str, Any] | None = None
+            if not kept:  # no answer to replay: the error itself is
+                lost = {"type": exc.type, "message": str(exc), "retryable": exc.retryable,
+                        "attempts": exc.attempts, "mode": exc.mode}  # fmt: skip
+            self._save(facts, kept, exc.usage, lost)
+            raise
+        finally:
+            self.request_seconds.append(round(time.perf_counter() - started, 4))
+        self._save(facts, kept, out.usage, None)
+        return out
+
+    def _save(
+        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
+    ) -> None:
+        assert self.cassette is not None
+        self.cassette.save(
+            facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
+            llmx_version=__version__,
+        )  # fmt: skip
+
+    async def _extract(
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        post: Callable[[bytes], Awaitable[bytes]] | None = None,
+    ) -> ChunkOutput:
         attempts = _Attempts()
         warnings: list[str] = []
         while True:
             mode = self.current_mode()
             try:
-                parsed = await self._request(task, messages, mode, attempts)
+                parsed = await self._request(task, messages, mode, attempts, post)
             except _ModeRejected as rejected:
                 note = f"mode {mode} rejected by the server ({rejected}); using "
                 if self._modes[0] == mode:  # concurrent chunks may have moved on already
@@ -234,9 +358,15 @@ class LLMBackend:
         return template
 
     async def _request(
-        self, task: Task, messages: list[dict[str, Any]], mode: str, attempts: _Attempts
+        self,
+        task: Task,
+        messages: list[dict[str, Any]],
+        mode: str,
+        attempts: _Attempts,
+        post: Callable[[bytes], Awaitable[bytes]] | None = None,
     ) -> BaseModel:
         """One chunk in one mode: send, retry transport faults, re-ask invalid output."""
+        post = post or self._transport.post
         template = self._template(task, mode, messages)
         user = str(messages[-1]["content"])
         body = template.body(user)
@@ -246,7 +376,7 @@ class LLMBackend:
             await self._guard.admit()
             attempts.usage.requests += 1
             try:
-                raw = await self._transport.post(body)
+                raw = await post(body)
             except (TransportError, HTTPStatusError) as exc:
                 self._guard.on_fault(exc)
                 if self._rejects_mode(exc):
