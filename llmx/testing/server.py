@@ -355,7 +355,10 @@ class ScriptedServer:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
     def start(self) -> ScriptedServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # stop() waits for serve_forever's next poll: 0.5 s by default, on every test's teardown
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
