@@ -260,7 +260,8 @@ def _import_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def _digest(*parts: str) -> str:
+def content_digest(*parts: str) -> str:
+    """12 hex digits of sha256 over ``parts`` (NUL-separated): prompt and schema versions."""
     h = hashlib.sha256()
     for part in parts:
         h.update(part.encode("utf-8"))
@@ -371,8 +372,8 @@ def load_task(name: str | None = None) -> Task:
         system_template=system,
         user_template=user,
         examples=examples,
-        prompt_version=_digest(*prompt_sources),
-        schema_version=f"{getattr(module, 'VERSION', '0')}-{_digest(schema_json)}",
+        prompt_version=content_digest(*prompt_sources),
+        schema_version=f"{getattr(module, 'VERSION', '0')}-{content_digest(schema_json)}",
         root=root,
         module=module,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _scripted import METRIC, PROGRAMME, TEXT
 from typer.testing import CliRunner
 
 from llmx.api import aextract
@@ -23,36 +24,14 @@ from llmx.config import load_settings
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.pipeline import Pipeline
-from llmx.tasks import _digest, _prompt_env, load_task
+from llmx.tasks import _prompt_env, content_digest, load_task
 from llmx.testing import Reply, ScriptedServer
 from llmx.testing.server import request_text
 
-TEXT = (
-    "8月23日，2024年广州市高层次人才赴黔南州开展智力帮扶活动圆满结束。"
-    "专家先后深入项目基地15个，通过讲座、专题培训等培训320余人次，现场指导200余人次。"
-)
 DOCS = [
     Document(id="d1", text=TEXT, source="mem:d1"),
     Document(id="d2", text="广州市对口帮扶黔南州，" + "开展劳务协作。" * 3, source="mem:d2"),
 ]
-PROGRAMME = {
-    "id": "P1",
-    "kind": "initiative",
-    "name": "智力帮扶活动",
-    "donors": ["广州市"],
-    "recipients": ["黔南州"],
-    "domains": ["医疗"],
-    "evidence": "2024年广州市高层次人才赴黔南州开展智力帮扶活动圆满结束",
-}
-METRIC = {
-    "subject": "培训",
-    "value": 320,
-    "unit": "人次",
-    "qualifier": "more_than",
-    "value_text": "320余人次",
-    "evidence": "通过讲座、专题培训等培训320余人次",
-    "programme": "P1",
-}
 FAST = {"max_backoff": 0.05, "timeout": 5.0, "show_quantities": False, "cache": False}
 
 
@@ -121,7 +100,7 @@ def _one_word_changed() -> Any:
     return dataclasses.replace(
         task,
         user_template=_prompt_env(task.prompt_dir).from_string(edited),
-        prompt_version=_digest(system, edited, examples),
+        prompt_version=content_digest(system, edited, examples),
     )
 
 

@@ -14,25 +14,17 @@ its own ``prompt_version``, so its requests have their own cache keys and casset
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from llmx.tasks import Task, TaskError, _prompt_env
+from llmx.tasks import Task, TaskError, _prompt_env, content_digest
 
 BUILTIN = ("default", "no_examples", "no_quantity_hints")
 _FILES = ("system.j2", "user.j2")
 
-
-def _digest(*parts: str) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()[:12]
 
 
 def variant_dir(task: Task, name: str) -> Path:
@@ -79,7 +71,7 @@ def apply_variant(task: Task, name: str) -> tuple[Task, dict[str, Any]]:
                 examples = json.loads((folder / "examples.json").read_text("utf-8"))
             except ValueError as exc:
                 raise TaskError(f"{folder}/examples.json: not valid JSON: {exc}") from exc
-    version = _digest(
+    version = content_digest(
         sources["system.j2"], sources["user.j2"],
         json.dumps(examples, ensure_ascii=False, sort_keys=True),
     )  # fmt: skip
