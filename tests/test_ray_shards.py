@@ -121,6 +121,7 @@ def test_parquet_row_groups_are_blocks(tmp_path: Path) -> None:
     assert [(d.id, d.fields["n"]) for d in docs if isinstance(d, Document)] == [
         (f"p{i}", i) for i in range(5)
     ]
+    assert _items(docs) == _items(load_documents([tmp_path / "in.parquet"]))  # as locally
 
 
 def test_the_plan_is_kept_and_changed_inputs_are_refused(tmp_path: Path) -> None:

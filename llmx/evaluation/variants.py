@@ -26,7 +26,6 @@ BUILTIN = ("default", "no_examples", "no_quantity_hints")
 _FILES = ("system.j2", "user.j2")
 
 
-
 def variant_dir(task: Task, name: str) -> Path:
     return task.prompt_dir / "variants" / name
 

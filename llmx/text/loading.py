@@ -291,11 +291,19 @@ def _load_jsonl(
 
 
 def _jsonl_rows(
-    lines: Iterable[bytes], name: str, stem: str, ids: _Ids, max_bytes: int, fields: Fields
+    lines: Iterable[bytes],
+    name: str,
+    stem: str,
+    ids: _Ids,
+    max_bytes: int,
+    fields: Fields,
+    *,
+    first: int = 1,
 ) -> Iterator[Document | LoadProblem]:
-    """Documents from the rows of ``{id, text, ...}`` lines; other keys go to ``fields``."""
+    """Documents from the rows of ``{id, text, ...}`` lines (``first``: the number of the first
+    line, for a slice of a file); other keys go to ``fields``."""
     rows = 0
-    for lineno, raw in enumerate(lines, start=1):
+    for lineno, raw in enumerate(lines, start=first):
         source = f"{name}:{lineno}"
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
