@@ -118,22 +118,35 @@ def read_results(path: str | Path) -> Iterator[DocResult]:
     if is_sharded(path):
         yield from read_sharded(path)
         return
-    seen: dict[str, int] = {}
-    with Path(path).open(encoding="utf-8") as fh:
+    yield from read_lines(
+        Path(path),
+        {},
+        "keep one line per document (llmx extract on the same output does that when it resumes)",
+    )
+
+
+def read_lines(path: Path, seen: dict[str, str], unique: str) -> Iterator[DocResult]:
+    """The ``DocResult`` lines of one JSONL file. ``seen`` (doc_id -> ``path:line``) may span
+    several files (shards); a doc_id met twice is a ValueError ending with ``unique``."""
+    with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
+            where = f"{path}:{n}"
             try:
                 result = parse_line(line)
             except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
+                raise ValueError(f"{where}: {exc}") from None
             if result.doc_id in seen:
-                raise ValueError(
-                    f"{path}:{n}: doc_id {result.doc_id!r} appears more than once (first on "
-                    f"line {seen[result.doc_id]}); keep one line per document (llmx extract on "
-                    "the same output does that when it resumes)"
+                first = seen[result.doc_id]
+                same_file = first.rpartition(":")[0] == str(path)
+                at = (
+                    f"first on line {first.rpartition(':')[2]}" if same_file else f"also at {first}"
                 )
-            seen[result.doc_id] = n
+                raise ValueError(
+                    f"{where}: doc_id {result.doc_id!r} appears more than once ({at}); {unique}"
+                )
+            seen[result.doc_id] = where
             yield result
 
 

@@ -136,26 +136,11 @@ def read_sharded(out_dir: str | Path) -> Iterator[DocResult]:
     Raises ValueError (naming ``shard:line``) for a bad line or a doc_id seen twice, and
     OSError for a shard the manifest names that cannot be read, as ``read_results`` does.
     """
-    from llmx.output import parse_line
+    from llmx.output import read_lines
 
     manifest = Manifest(out_dir, repair=False)  # a reader never writes
     seen: dict[str, str] = {}
     for block in sorted(manifest.entries):
         entry = manifest.entries[block]
         shard = manifest.dir / entry["shard"]
-        with shard.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                where = f"{shard}:{n}"
-                try:
-                    result = parse_line(line)
-                except ValueError as exc:
-                    raise ValueError(f"{where}: {exc}") from None
-                if result.doc_id in seen:
-                    raise ValueError(
-                        f"{where}: doc_id {result.doc_id!r} appears more than once (also at "
-                        f"{seen[result.doc_id]}); ids must be unique across the input"
-                    )
-                seen[result.doc_id] = where
-                yield result
+        yield from read_lines(shard, seen, "ids must be unique across the input")
