@@ -269,23 +269,6 @@ class Cassette:
     ) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
         return recorder(post)
 
-    def save(
-        self,
-        facts: RequestFacts,
-        exchanges: list[Exchange],
-        *,
-        endpoint: str | None,
-        usage: dict[str, int],
-        error: dict[str, Any] | None = None,
-        llmx_version: str = "",
-    ) -> Path:
-        """Write one request's file atomically (a run killed mid-write leaves no half file)."""
-        data = entry_json(
-            facts, exchanges, endpoint=endpoint, usage=usage, error=error,
-            llmx_version=llmx_version,
-        )  # fmt: skip
-        return self.write(data)
-
     def write(self, data: dict[str, Any]) -> Path:
         """Write one entry (as :func:`entry_json` builds it), secrets masked, atomically."""
         facts = RequestFacts(**data["request"])

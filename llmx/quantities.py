@@ -208,6 +208,16 @@ _T2S = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 _HAS_TRADITIONAL = re.compile(f"[{_TRADITIONAL}]")
 
 
+def show_number(value: object) -> str:
+    """A record's number as people write it (``320.0`` -> ``320``, ``1.2e8`` -> ``120000000``);
+    ``?`` for a missing or non-numeric one."""
+    if isinstance(value, bool) or value is None:
+        return "?"
+    if isinstance(value, int | float):
+        return f"{value:.12g}"
+    return str(value)
+
+
 def _simplified(text: str) -> str:
     """``text`` with :data:`_T2S` applied; already simplified text (the usual case, e.g. a
     matching view) is returned as is, without a per-character pass."""

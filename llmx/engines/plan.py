@@ -19,7 +19,6 @@ from typing import Any
 from llmx.core.documents import LoadProblem
 
 PLAN = "plan.json"
-PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 
 class PlanMismatch(Exception):
@@ -34,12 +33,7 @@ def _files(inputs: list[str]) -> tuple[list[Path], list[LoadProblem]]:
     problems: list[LoadProblem] = []
     seen: set[str] = set()
     for item in inputs:
-        path = Path(item)
-        if path.is_file() and path.suffix.lower() in PARQUET_SUFFIXES:
-            entries: Any = [(path, None)]
-        else:
-            entries = _expand(item)
-        for entry in entries:
+        for entry in _expand(item):
             if isinstance(entry, LoadProblem):
                 problems.append(entry)
                 continue
@@ -87,6 +81,7 @@ def _parquet_blocks(path: Path) -> list[dict[str, Any]]:
 
 def build_plan(inputs: list[str], per_block: int) -> tuple[dict[str, Any], list[LoadProblem]]:
     from llmx.text.loading import JSONL_SUFFIXES
+    from llmx.text.tables import PARQUET_SUFFIXES  # the local loader's, so both engines agree
 
     files, problems = _files(inputs)
     blocks: list[dict[str, Any]] = []

@@ -17,9 +17,9 @@ from llmx.htmlreport.model import (
     kinds_of,
     show,
 )
-from llmx.htmlreport.texts import TextFinder
 from llmx.output import read_results
 from llmx.tasks import load_task
+from llmx.text.lookup import TextFinder
 
 
 def build_page(

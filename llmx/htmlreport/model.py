@@ -12,8 +12,8 @@ from typing import Any, get_args
 
 from llmx.core.results import DocResult, Grounding
 from llmx.htmlreport.segments import Mark, Segment, displayable, segments, valid
-from llmx.htmlreport.texts import TextFinder, TextState
 from llmx.tasks import Task
+from llmx.text.lookup import TextFinder, TextState
 
 GROUNDINGS: tuple[str, ...] = get_args(Grounding)
 _HIDDEN_FIELDS = frozenset({"span", "evidence_span", "grounding"})

@@ -296,9 +296,11 @@ class LLMBackend:
         self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
     ) -> None:
         assert self.cassette is not None
-        self.cassette.save(
-            facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
-            llmx_version=__version__,
+        self.cassette.write(
+            entry_json(
+                facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
+                llmx_version=__version__,
+            )
         )  # fmt: skip
 
     async def _extract(

@@ -28,6 +28,7 @@ from rich.cells import cell_len
 
 from llmx.evaluation.labels import Counts, DocScore, Label, Pair
 from llmx.evaluation.scoring import Scorer, span_of
+from llmx.quantities import show_number
 
 Records = Mapping[str, Sequence[Mapping[str, Any]]]
 Status = Literal["same", "changed", "regression", "improvement"]
@@ -461,14 +462,6 @@ def find_regression(
 # --------------------------------------------------------------------------- showing records
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "?"
-    if isinstance(value, int | float):
-        return f"{value:.12g}"  # 1.2e8 -> 120000000, 320.0 -> 320
-    return str(value)
-
-
 def summarize(view: DocView | Scorer | None, kind: str, record: Mapping[str, Any] | None) -> str:
     """A short one-line description of a record: the task's ``summarize`` hook."""
     if record is None:
@@ -487,7 +480,7 @@ def field_value(record: Mapping[str, Any] | None, name: str) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value) or "[]"
     if name in ("value", "value_max"):
-        return _number(value) if value is not None else "null"
+        return show_number(value) if value is not None else "null"
     return "null" if value is None else str(value)
 
 

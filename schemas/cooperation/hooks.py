@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from llmx.quantities import show_number
+
 from .rules import extract_records
 
 _QUALIFIER_MARK = {
@@ -21,21 +23,13 @@ _QUALIFIER_MARK = {
 }
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return "?"
-    if isinstance(value, int | float):
-        return f"{value:.12g}"  # 1.2e8 -> 120000000, 320.0 -> 320
-    return str(value)
-
-
 def summarize(kind: str, record: Mapping[str, Any]) -> str:
     """One line: a metric as subject, qualifier mark, amount and unit (``target`` marked); a
     programme as its kind's letter, name and who helps whom."""
     if kind == "metrics":
-        amount = _number(record.get("value"))
+        amount = show_number(record.get("value"))
         if record.get("value_max") is not None:
-            amount += "-" + _number(record.get("value_max"))
+            amount += "-" + show_number(record.get("value_max"))
         mark = _QUALIFIER_MARK.get(str(record.get("qualifier") or "exact"), "?")
         target = " (target)" if record.get("status") == "target" else ""
         return f"{record.get('subject') or '?'} {mark}{amount}{record.get('unit') or ''}{target}"
