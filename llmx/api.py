@@ -119,23 +119,21 @@ async def aextract(
     config = load_settings({"task": task, **settings})
     pipeline = Pipeline(config)
     results: list[DocResult] = []
-    order: dict[str, int] = {}
     texts: dict[str, str] = {}
 
-    def numbered() -> Iterator[Document | LoadProblem]:
+    def remembered() -> Iterator[Document | LoadProblem]:
         for item in _items(items, config.max_bytes):
-            if isinstance(item, Document):
-                doc_id = safe_text(item.id)  # as the result carries it
-                order.setdefault(doc_id, len(order))
-                texts.setdefault(doc_id, item.text)  # for span_text in the tables
+            if isinstance(item, Document):  # for span_text in the tables, by the result's id
+                texts.setdefault(safe_text(item.id), item.text)
             yield item
 
     try:
-        await pipeline.run(numbered(), results.append, on_problem=on_problem or _warn)
+        await pipeline.run(
+            remembered(), results.append, on_problem=on_problem or _warn, order="input"
+        )
     finally:
         await pipeline.aclose()
-    ordered = sorted(results, key=lambda r: order.get(r.doc_id, len(order)))
-    return Results(ordered, texts=texts, task=config.task)
+    return Results(results, texts=texts, task=config.task)
 
 
 def extract(
