@@ -27,20 +27,17 @@ class PlanMismatch(Exception):
 
 def _files(inputs: list[str]) -> tuple[list[Path], list[LoadProblem]]:
     """Input files in the local loader's order (folders walked, globs expanded, deduplicated)."""
-    from llmx.text.loading import _expand
+    from llmx.text.loading import input_entries
 
     files: list[Path] = []
     problems: list[LoadProblem] = []
-    seen: set[str] = set()
-    for item in inputs:
-        for entry in _expand(item):
-            if isinstance(entry, LoadProblem):
-                problems.append(entry)
-                continue
-            real = os.path.realpath(entry[0])
-            if real not in seen:
-                seen.add(real)
-                files.append(Path(os.path.abspath(entry[0])))  # workers start elsewhere
+    for entry in input_entries(inputs):
+        if isinstance(entry, LoadProblem):
+            problems.append(entry)
+        elif isinstance(entry, str):  # standard input: refused before planning
+            problems.append(LoadProblem(source=entry, message="stdin is for the local engine"))
+        else:
+            files.append(Path(os.path.abspath(entry[0])))  # workers start elsewhere
     return files, problems
 
 
