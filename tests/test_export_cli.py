@@ -335,3 +335,15 @@ def test_extract_refuses_a_table_output(tmp_path: Path, name: str) -> None:
         f"llmx: extract writes JSONL; use -o x.jsonl, then llmx export x.jsonl --to {fmt} -o OUT"
     )
     assert not (tmp_path / name).exists()
+
+
+@pytest.mark.slow
+def test_a_full_disk_leaves_no_table_of_the_failed_export(run: Path, tmp_path: Path) -> None:
+    from test_storage_faults import tmpfs
+
+    with tmpfs(tmp_path / "small", "size=20k") as small:
+        out = small / "tables"
+        done = run_llmx("export", str(run), "--to", "csv", "-o", str(out), cwd=tmp_path)
+        assert done.returncode == 6, done.stderr
+        assert "No space left" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+        assert sorted(p.name for p in out.iterdir()) == []  # not documents.csv alone

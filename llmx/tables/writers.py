@@ -1,7 +1,8 @@
 """Tables -> CSV files, Parquet files or one DuckDB database.
 
-Each file is written beside its final name and renamed over it, so a failed export never
-leaves a half-written table where a complete one was. A DuckDB export replaces its tables in
+Every file is written beside its final name first, and only once all are written are they
+renamed over the old ones, so a failed export (a full disk) never leaves a half-written table,
+nor new tables beside old ones. A DuckDB export replaces its tables in
 one transaction and leaves any other table in the database alone.
 """
 
@@ -55,22 +56,18 @@ def write(tables: Mapping[str, Table], path: Path, to: str) -> list[Path]:
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(20, "is a file, not a folder", str(path))
     path.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in tables.items():
-        final = path / f"{name}.{to}"
-        _replace(final, table, writer)
-        written.append(final)
-    return written
-
-
-def _replace(final: Path, table: Table, writer: Callable[[Table, Path], None]) -> None:
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    finals = [path / f"{name}.{to}" for name in tables]
+    tmps = [f.with_name(f".{f.name}.{os.getpid()}.tmp") for f in finals]
     try:
-        writer(table, tmp)
-        os.replace(tmp, final)
+        for table, tmp in zip(tables.values(), tmps, strict=True):
+            writer(table, tmp)
+        for tmp, final in zip(tmps, finals, strict=True):
+            os.replace(tmp, final)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        for tmp in tmps:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return finals
 
 
 # -- CSV ---------------------------------------------------------------------------------
