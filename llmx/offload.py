@@ -10,12 +10,20 @@ than the work).
 The worker is a *daemon* thread started per call: when the awaiting task is cancelled the
 work is abandoned (its result dropped) and it cannot keep the process alive at exit, so an
 interrupted run exits promptly. Threads, not processes: nothing is forked under the loop.
+
+An abandoned worker may be inside native code that released the GIL (the Rust place scan,
+OpenCC). Interpreter finalization ends such a thread with ``pthread_exit`` when it takes the
+GIL back, and that forced unwind through Rust or C++ frames aborts the whole process ("FATAL:
+exception not rethrown", SIGABRT). :func:`exit_now_if_workers_run` therefore skips finalization
+while any worker still runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -23,6 +31,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 INLINE_CHARS = 50_000  # ~15 ms of cleaning, ~0.1 s of rules extraction: fine inline
+
+_running = threading.Semaphore(0)  # released once per live worker (a thread-safe counter)
 
 
 async def run_cpu(size: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -47,10 +57,13 @@ async def run_cpu(size: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any)
             result = fn(*args, **kwargs)
         except BaseException as exc:
             error = exc
+        finally:
+            _running.acquire()
         # A closed loop (the run was interrupted) raises RuntimeError: nobody waits any more.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, result, error)
 
+    _running.release()  # counted before it starts: an exit right now must see it
     threading.Thread(target=work, name="llmx-cpu", daemon=True).start()
     return await future
 
@@ -64,3 +77,23 @@ async def run_cpu_coroutine(size: int, coro: Coroutine[Any, Any, T]) -> T:
     if size <= INLINE_CHARS:
         return await coro
     return await run_cpu(size, asyncio.run, coro)
+
+
+def workers_running() -> bool:
+    """Whether a worker is still computing (e.g. one abandoned by an interrupted run)."""
+    if _running.acquire(blocking=False):
+        _running.release()
+        return True
+    return False
+
+
+def exit_now_if_workers_run(code: int) -> None:
+    """Exit with ``code`` at once, skipping interpreter finalization, if a worker still runs
+    (see the module docstring); else return and let the caller exit normally. Everything the
+    run writes must be closed before this is called."""
+    if not workers_running():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

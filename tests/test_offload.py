@@ -79,3 +79,22 @@ def test_a_worker_outliving_its_loop_neither_blocks_exit_nor_prints() -> None:
     assert proc.stdout.strip() == "exited"
     assert proc.stderr == ""
     assert time.monotonic() - start < 10
+
+
+async def test_an_abandoned_worker_is_seen_until_it_ends() -> None:
+    """The CLI skips interpreter finalization while a worker still runs: finalization would
+    end it with pthread_exit inside native code and abort the process (SIGABRT)."""
+    from llmx.offload import workers_running
+
+    release = threading.Event()
+    task = asyncio.ensure_future(run_cpu(INLINE_CHARS + 1, release.wait, 10))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert workers_running()  # abandoned, still computing
+    release.set()
+    deadline = time.monotonic() + 5
+    while workers_running() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert not workers_running()

@@ -244,6 +244,9 @@ def command(
     except StorageError as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_STORAGE) from None
+    from llmx.offload import exit_now_if_workers_run
+
+    exit_now_if_workers_run(code)  # an abandoned worker must not be torn down by finalization
     raise typer.Exit(code)
 
 
