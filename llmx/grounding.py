@@ -28,7 +28,7 @@ from llmx.text.script import normalize_for_matching, to_simplified
 from llmx.text.sentences import span_between
 
 FUZZY_MIN_SCORE = 90.0
-_WS = re.compile(r"\s")
+_NON_WS_RUN = re.compile(r"\S+")
 _CLAUSE_END = "。！？!?；;\n"
 
 
@@ -42,8 +42,12 @@ class _View:
     @classmethod
     def of(cls, s: str) -> _View:
         norm = normalize_for_matching(s)
-        keep = [i for i, ch in enumerate(norm) if not _WS.match(ch)]
-        return cls("".join(norm[i] for i in keep), keep)
+        keep: list[int] = []
+        parts: list[str] = []
+        for run in _NON_WS_RUN.finditer(norm):  # runs, not characters: ~8x faster
+            keep.extend(range(run.start(), run.end()))
+            parts.append(run.group())
+        return cls("".join(parts), keep)
 
 
 @dataclass(slots=True)
@@ -53,10 +57,15 @@ class Grounder:
     cleaned: CleanedText
     original: str
     notes: list[str] = field(default_factory=list)  # corrections made while grounding
-    _view: _View = field(init=False)
+    _view_built: _View | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
-        self._view = _View.of(self.cleaned.text)
+    @property
+    def _view(self) -> _View:
+        # Built on first need: a quote found exactly (all of the rules extractor's, most of a
+        # good model's) never needs the normalised view, and it cost ~0.7 ms per document.
+        if self._view_built is None:
+            self._view_built = _View.of(self.cleaned.text)
+        return self._view_built
 
     # -- locating ----------------------------------------------------------------------------
 

@@ -134,3 +134,36 @@ def test_a_quote_with_glued_pinyin_grounds_in_the_cleaned_text() -> None:
     assert why is None and rec is not None
     s, e = rec["evidence_span"]
     assert text[s:e] == "西寧市邀請南京市10名醫(yī)療專家開展幫扶"
+
+
+def _view_reference(s: str) -> tuple[str, list[int]]:
+    """The normalised view as first written: one regex match per character."""
+    import re
+
+    from llmx.text.script import normalize_for_matching
+
+    norm = normalize_for_matching(s)
+    keep = [i for i, ch in enumerate(norm) if not re.match(r"\s", ch)]
+    return "".join(norm[i] for i in keep), keep
+
+
+_VIEW_CHARS = list(" \t\n\r\u3000\xa0\u2028\u200b\x1c\x85ab協作，３２０")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_VIEW_CHARS)))
+def test_normalised_view_matches_the_per_character_reference(s: str) -> None:
+    from llmx.grounding import _View
+
+    view = _View.of(s)
+    assert (view.text, view.index) == _view_reference(s)
+
+
+def test_exact_quotes_never_build_the_normalised_view() -> None:
+    original = TEXTS[0]
+    cleaned = clean(original)
+    quote = cleaned.text[10:40]
+    grounder = Grounder(cleaned, original)
+    rec, _ = grounder.ground(metric(quote, quote[2:6]), ANY_ANCHOR, Chunk(0, cleaned.text, 0))
+    assert rec is not None and rec["grounding"] == "exact"
+    assert grounder._view_built is None
