@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,7 +126,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     starts = [s.start for s in sentences]
     sections = _with_headings(norm, sentences)
     programmes = _find_programmes(text, norm, sentences, sections)
-    heading_at = {s.start: s.heading for s in sections}
+    linker = _Linker(programmes, norm, {s.start: s.heading for s in sections})
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
@@ -153,7 +154,7 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
                 "value_text": text[q.start : q.end],
                 "evidence": text[ev_start:ev_end],
                 "status": "target" if target else "actual",
-                "programme": _link(programmes, norm, sent, q.start, target, heading_at),
+                "programme": linker.link(sent, q.start, target),
                 "_span": [q.start, q.end],
                 "_evidence_span": [ev_start, ev_end],
             }
@@ -389,50 +390,66 @@ def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> Non
             record["start_date"] = date  # 2013年,广州市结对帮扶黔南州
 
 
-def _link(
-    programmes: list[_Programme],
-    norm: str,
-    sent: _Sentence,
-    pos: int,
-    target: bool,
-    heading_at: dict[int, tuple[int, int] | None],
-) -> str | None:
+class _Linker:
     """The most specific programme a metric belongs to (M1): the initiative named last before
     it in its paragraph (a target outside that initiative's own sentence: its partnership);
     after a back reference (此次活动), the last initiative named before it; else the
     partnership named last before it in the paragraph; else the last initiative named before
-    it under the same section heading; else none."""
-    by_id = {p.record["id"]: p.record for p in programmes}
+    it under the same section heading; else none.
 
-    def latest(kind: str, accept: Any) -> tuple[int, str] | None:
-        found = [
-            (start, p.record["id"])
-            for p in programmes
-            if p.record["kind"] == kind
-            for start, paragraph in p.mentions
-            if start <= pos and accept(start, paragraph)
-        ]
-        return max(found) if found else None
+    Built once per document: each kind's mentions sorted by (offset, id), so "named last
+    before" is a walk back from a bisection instead of a scan of every mention per metric."""
 
-    here = latest("initiative", lambda s, par: par == sent.paragraph)
-    if here is not None:
-        start, pid = here
-        parent = by_id[pid].get("parent")
-        if target and start < sent.start and parent is not None:
-            return str(parent)
-        return pid
-    if _BACK_REFERENCE.search(norm, sent.start, sent.end):
-        back = latest("initiative", lambda s, par: True)
-        if back is not None:
-            return back[1]
-    pairing = latest("partnership", lambda s, par: par == sent.paragraph)
-    if pairing is not None:
-        return pairing[1]
-    heading = heading_at.get(sent.start)
-    if heading is None:
+    def __init__(
+        self,
+        programmes: list[_Programme],
+        norm: str,
+        heading_at: dict[int, tuple[int, int] | None],
+    ) -> None:
+        self.norm = norm
+        self.heading_at = heading_at
+        self.starts = sorted(heading_at)
+        self.parent_of = {p.record["id"]: p.record.get("parent") for p in programmes}
+        self.named: dict[str, list[tuple[int, str, int]]] = {"initiative": [], "partnership": []}
+        for p in programmes:
+            named = self.named[p.record["kind"]]
+            named.extend((start, p.record["id"], par) for start, par in p.mentions)
+        for named in self.named.values():
+            named.sort()
+
+    def _latest(
+        self, kind: str, pos: int, accept: Callable[[int, int], bool]
+    ) -> tuple[int, str] | None:
+        """The greatest (offset, id) of ``kind`` named at or before ``pos`` that ``accept``s."""
+        named = self.named[kind]
+        for i in range(bisect_right(named, (pos, "\U0010ffff")) - 1, -1, -1):
+            start, pid, paragraph = named[i]
+            if accept(start, paragraph):
+                return start, pid
         return None
-    starts = sorted(heading_at)
-    section = latest(
-        "initiative", lambda s, par: heading_at[starts[bisect_right(starts, s) - 1]] == heading
-    )
-    return None if section is None else section[1]
+
+    def link(self, sent: _Sentence, pos: int, target: bool) -> str | None:
+        here = self._latest("initiative", pos, lambda s, par: par == sent.paragraph)
+        if here is not None:
+            start, pid = here
+            parent = self.parent_of[pid]
+            if target and start < sent.start and parent is not None:
+                return str(parent)
+            return pid
+        if _BACK_REFERENCE.search(self.norm, sent.start, sent.end):
+            back = self._latest("initiative", pos, lambda s, par: True)
+            if back is not None:
+                return back[1]
+        pairing = self._latest("partnership", pos, lambda s, par: par == sent.paragraph)
+        if pairing is not None:
+            return pairing[1]
+        heading = self.heading_at.get(sent.start)
+        if heading is None:
+            return None
+        starts, heading_at = self.starts, self.heading_at
+        section = self._latest(
+            "initiative",
+            pos,
+            lambda s, par: heading_at[starts[bisect_right(starts, s) - 1]] == heading,
+        )
+        return None if section is None else section[1]
