@@ -24,13 +24,14 @@ written as the text writes it. The rules follow GUIDELINES.md §2:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from .gazetteer import Gazetteer, gazetteer
-from .places import normalize_party
+from .places import normalize_parties
 
 # Relation words that state a standing pairing.
 PAIRING_CUE = re.compile(
@@ -97,7 +98,7 @@ class Pairing:
 # --- mentions ----------------------------------------------------------------------------
 
 
-NameHit = tuple[int, tuple[str, ...], bool]  # (end, codes, strong)
+NameHit = tuple[int, tuple[str, ...], bool, bool]  # (end, codes, strong, wide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,13 @@ class _Name:
 
     codes: tuple[str, ...]
     official: bool  # some division is officially called exactly this
-    by_suffix: dict[str, tuple[str, ...]]  # next character -> codes it completes (黔南 + 州)
+    wide: bool  # some division is a province or prefecture: a bare name counts (南京)
+    by_suffix: dict[str, tuple[tuple[str, ...], bool]]  # next character -> (codes, wide) it
+    # completes (黔南 + 州)
+
+
+def _wide(gaz: Gazetteer, codes: Iterable[str]) -> bool:
+    return any(gaz.divisions[c].level != "county" for c in codes)
 
 
 @cache
@@ -131,66 +138,68 @@ def _names() -> tuple[Any, list[_Name]]:
             _Name(
                 tuple(codes),
                 any(gaz.divisions[c].name == name for c in codes),
-                {k: tuple(v) for k, v in by_suffix.items()},
+                _wide(gaz, codes),
+                {k: (tuple(v), _wide(gaz, v)) for k, v in by_suffix.items()},
             )
         )
     return ahocorasick_rs.AhoCorasick(words), names
 
 
 def _all_names(norm: str) -> dict[int, list[NameHit]]:
-    """Names starting at each position of ``norm``, longest first: (end, codes, strong).
+    """Names starting at each position of ``norm``, longest first: (end, codes, strong, wide).
     Strong: an official name, or a short name with its division's suffix (黔南州)."""
     automaton, names = _names()
-    by_start: dict[int, list[tuple[int, _Name]]] = {}
-    for index, start, end in automaton.find_matches_as_indexes(norm, overlapping=True):
-        by_start.setdefault(start, []).append((end, names[index]))
+    matches = automaton.find_matches_as_indexes(norm, overlapping=True)
+    # by start, longest first: two C-keyed stable sorts, cheaper than one Python key
+    matches.sort(key=_END, reverse=True)
+    matches.sort(key=_START)
     found: dict[int, list[NameHit]] = {}
-    for i, ends in by_start.items():
-        hits: list[NameHit] = []
-        for end, name in sorted(ends, key=lambda e: -e[0]):
+    hits: list[NameHit] = []
+    at = -1
+    for index, start, end in matches:
+        if start != at:
+            at, hits = start, []
+            found[start] = hits
+        name = names[index]
+        if name.by_suffix:
             suffixed = name.by_suffix.get(norm[end : end + 1])
             if suffixed:
-                hits.append((end + 1, suffixed, True))
-            hits.append((end, name.codes, name.official))
-        found[i] = hits
+                hits.append((end + 1, suffixed[0], True, suffixed[1]))
+        hits.append((end, name.codes, name.official, name.wide))
     return found
 
 
-Names = Callable[[int], list[NameHit]]
+_START, _END = itemgetter(1), itemgetter(2)
+
+
+@cache
+def _kept(outer: tuple[str, ...], codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``codes`` inside one of ``outer`` (a per-name-pair fact, so computed once)."""
+    gaz = gazetteer()
+    return tuple(c for c in codes if any(gaz.contains(o, c) for o in outer))
 
 
 def _chain_at(
-    gaz: Gazetteer, names: Names, i: int, confirmed: frozenset[str] | None
+    table: dict[int, list[NameHit]], i: int, confirmed: frozenset[str] | None
 ) -> tuple[int, tuple[str, ...]] | None:
     """The end and codes of the longest run of nested names at ``i``; ``confirmed`` (codes
     the text names in full) admits bare county names; None in the first pass (strong only)."""
-
-    def admitted(codes: tuple[str, ...], strong: bool) -> bool:
-        if strong:
-            return True
-        if confirmed is None:
-            return False
-        return any(gaz.divisions[c].level != "county" or c in confirmed for c in codes)
-
     best: tuple[int, tuple[str, ...]] | None = None
-    for end, codes, strong in names(i):
-        if not admitted(codes, strong):
+    for end, codes, strong, wide in table[i]:
+        # admitted: strong, or (second pass) a province/prefecture or a county named in full
+        if not strong and (confirmed is None or not (wide or not confirmed.isdisjoint(codes))):
             continue
         outer = codes
         stop = end
-        while True:  # 贵州省 + 黔西南州 + 册亨县
-            inner = next(
-                (
-                    (e, kept)
-                    for e, cs, s in names(stop)
-                    if admitted(cs, s)
-                    and (kept := tuple(c for c in cs if any(gaz.contains(o, c) for o in outer)))
-                ),
-                None,
-            )
-            if inner is None:
+        while (after := table.get(stop)) is not None:  # 贵州省 + 黔西南州 + 册亨县
+            for e, cs, s, w in after:
+                if (s or (confirmed is not None and (w or not confirmed.isdisjoint(cs)))) and (
+                    kept := _kept(outer, cs)
+                ):
+                    stop, outer = e, kept
+                    break
+            else:
                 break
-            stop, outer = inner
         if best is None or stop > best[0]:
             best = (stop, outer)
     return best
@@ -204,12 +213,8 @@ def _starts_ok(norm: str, i: int) -> bool:
 
 def find_mentions(text: str, norm: str) -> list[Mention]:
     """Every place mention in the text, in order, resolved to a division code."""
-    gaz = gazetteer()
     table = _all_names(norm)
-    starts = sorted(i for i in table if _starts_ok(norm, i))
-
-    def names(i: int) -> list[NameHit]:
-        return table.get(i, [])
+    starts = [i for i in table if _starts_ok(norm, i)]  # the table is in start order
 
     def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
         found: list[tuple[int, int, tuple[str, ...]]] = []
@@ -217,7 +222,7 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
         for i in starts:
             if i < covered:
                 continue
-            chain = _chain_at(gaz, names, i, confirmed)
+            chain = _chain_at(table, i, confirmed)
             if chain is None or norm[chain[0] : chain[0] + 1] in _SUFFIXES:
                 continue  # 和县区 (和县 + 区县): not a place
             found.append((i, chain[0], chain[1]))
@@ -227,12 +232,14 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
     confirmed = frozenset(c for _, _, codes in scan(None) for c in codes)
     spans = [(a, b) for a, b, _ in scan(confirmed)]
     context = tuple(dict.fromkeys(text[a:b] for a, b in spans))
+    parties = normalize_parties(context, context)  # each name read once per document
     mentions: list[Mention] = []
     for a, b in spans:
-        party = normalize_party(text[a:b], context)
+        written = text[a:b]
+        party = parties[written]
         if party.code is None or party.body is not None:
             continue
-        mentions.append(Mention(a, b, text[a:b], party.code))
+        mentions.append(Mention(a, b, written, party.code))
     return mentions
 
 
