@@ -24,19 +24,21 @@ written as the text writes it. The rules follow GUIDELINES.md §2:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from operator import itemgetter
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 
 from .gazetteer import Gazetteer, gazetteer
 from .places import normalize_parties
 
-# Relation words that state a standing pairing.
+# Relation words that state a standing pairing. Every alternative starts with a literal (the
+# lookbehind of 合作 sits after its 合) so that re skips to the first characters quickly.
 PAIRING_CUE = re.compile(
     r"东西部协作|对口帮扶|对口支援|对口协作|结对帮扶|结对协作|结对关系|结对|协作关系|帮扶关系|"
-    r"合作框架协议|框架协议|合作计划|人才协作|共建|(?<=[\u4e00-\u9fff]{2})合作(?=向|关系|机制)"
+    r"合作框架协议|框架协议|合作计划|人才协作|共建|合(?<=[\u4e00-\u9fff]{2}合)作(?=向|关系|机制)"
 )
 # Pairings of people or a way of working, not of places (GUIDELINES §3 I2).
 _NOT_PAIRING = re.compile(r"师徒结对|结对联系|结对式|结对交流|结对子")
@@ -57,9 +59,12 @@ _NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中�
 _CLAUSE = re.compile(r"[，,；;。！？!?\n]")
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     """A place (or an institution at a place) named in the text.
+
+    A named tuple, not a frozen dataclass: the extractor makes a hundred or more per document
+    and a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``
+    (2-3x slower). Equality stays that of a dataclass (a Mention equals only a Mention).
 
     Attributes:
         start, end: Offsets in the text.
@@ -77,6 +82,14 @@ class Mention:
     @property
     def key(self) -> tuple[str, str]:
         return self.code, self.body or ""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Mention and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__
 
 
 @dataclass(slots=True)
@@ -170,6 +183,7 @@ def _all_names(norm: str) -> dict[int, list[NameHit]]:
 
 
 _START, _END = itemgetter(1), itemgetter(2)
+_START_OF = attrgetter("start")
 
 
 @cache
@@ -260,19 +274,21 @@ def with_body(
 def resolve_pronouns(norm: str, mentions: Sequence[Mention], start: int, end: int) -> list[Mention]:
     """Mentions standing for 该区 / 我市 / 本县 … in ``[start, end)``: the last division
     mentioned before with that suffix, written as the text wrote it there."""
-    gaz = gazetteer()
     out: list[Mention] = []
     for m in _PRONOUN.finditer(norm, start, end):
-        suffix = m.group(1)
-        before = [
-            x
-            for x in mentions
-            if x.end <= m.start() and gaz.divisions[x.code].name.endswith(suffix)
-        ]
-        if before:
-            ref = before[-1]
-            out.append(Mention(m.start(), m.end(), ref.written, ref.code))
+        suffix, at = m.group(1), m.start()
+        # the last one in list order: searched from the end instead of listing all before
+        ref = next(
+            (x for x in reversed(mentions) if x.end <= at and _last_char(x.code) == suffix), None
+        )
+        if ref is not None:
+            out.append(Mention(at, m.end(), ref.written, ref.code))
     return out
+
+
+@cache
+def _last_char(code: str) -> str:
+    return gazetteer().divisions[code].name[-1:]
 
 
 # --- pairings ----------------------------------------------------------------------------
@@ -337,12 +353,13 @@ def _depth(gaz: Gazetteer, side: Sequence[Mention]) -> int:
 
 def _set_parents(pairings: list[Pairing]) -> None:
     gaz = gazetteer()
+    keys = [p.key for p in pairings]  # built once, not once per pair
     for i, p in enumerate(pairings):
         wider = [
             j
             for j, q in enumerate(pairings)
             if j != i
-            and q.key != p.key
+            and keys[j] != keys[i]
             and side_within(gaz, p.donors, q.donors)
             and side_within(gaz, p.recipients, q.recipients)
         ]
@@ -423,6 +440,10 @@ def find_pairings(
 ) -> list[Pairing]:
     """Partnerships stated by relation words, one per pair, nested, in reading order."""
     found: dict[Any, Pairing] = {}
+    # mentions by start (a stable sort: already so from find_mentions), so that a clause's
+    # mentions are found by bisection instead of a scan of all of them per cue
+    ordered = sorted(mentions, key=_START_OF)
+    starts = [m.start for m in ordered]
     for s_start, s_end in sentences:
         for cue in PAIRING_CUE.finditer(norm, s_start, s_end):
             if _NOT_PAIRING.search(norm, max(s_start, cue.start() - 2), min(s_end, cue.end() + 3)):
@@ -431,8 +452,8 @@ def find_pairings(
             for start, end in (_clause_of(norm, cue.start(), s_start, s_end), (s_start, s_end)):
                 here = [
                     with_body(text, norm, m, end)
-                    for m in mentions
-                    if start <= m.start and m.end <= end
+                    for m in ordered[bisect_left(starts, start) : bisect_right(starts, end)]
+                    if m.end <= end
                 ]
                 here += resolve_pronouns(norm, mentions, start, end)
                 here.sort(key=lambda m: m.start)
@@ -443,10 +464,11 @@ def find_pairings(
                 _both_places(norm, found, cue, s_start, s_end)
                 continue
             pairing = Pairing(sides[0], sides[1], (cue.start(), cue.end()), (s_start, s_end))
-            known = found.get(pairing.key)
+            key = pairing.key
+            known = found.get(key)
             if known is None:
                 pairing.mentions.append(cue.start())
-                found[pairing.key] = pairing
+                found[key] = pairing
             else:
                 known.mentions.append(cue.start())
                 if _strength(norm, pairing) > _strength(norm, known):
