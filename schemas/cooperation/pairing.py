@@ -121,8 +121,7 @@ class _Name:
     codes: tuple[str, ...]
     official: bool  # some division is officially called exactly this
     wide: bool  # some division is a province or prefecture: a bare name counts (南京)
-    by_suffix: dict[str, tuple[tuple[str, ...], bool]]  # next character -> (codes, wide) it
-    # completes (黔南 + 州)
+    by_suffix: dict[str, tuple[str, ...]]  # next character -> codes it completes (黔南 + 州)
 
 
 def _wide(gaz: Gazetteer, codes: Iterable[str]) -> bool:
@@ -152,7 +151,7 @@ def _names() -> tuple[Any, list[_Name]]:
                 tuple(codes),
                 any(gaz.divisions[c].name == name for c in codes),
                 _wide(gaz, codes),
-                {k: (tuple(v), _wide(gaz, v)) for k, v in by_suffix.items()},
+                {k: tuple(v) for k, v in by_suffix.items()},
             )
         )
     return ahocorasick_rs.AhoCorasick(words), names
@@ -177,7 +176,7 @@ def _all_names(norm: str) -> dict[int, list[NameHit]]:
         if name.by_suffix:
             suffixed = name.by_suffix.get(norm[end : end + 1])
             if suffixed:
-                hits.append((end + 1, suffixed[0], True, suffixed[1]))
+                hits.append((end + 1, suffixed, True, True))  # strong: wide is not asked
         hits.append((end, name.codes, name.official, name.wide))
     return found
 
