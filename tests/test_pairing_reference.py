@@ -379,3 +379,45 @@ def test_a_mention_equals_only_a_mention_and_cannot_change() -> None:
         pass
     else:
         raise AssertionError("a Mention changed")
+
+
+def _old_inside(gaz: Any, inner: Any, outer: Any) -> bool:
+    if outer.body and inner.body != outer.body:
+        return False
+    return bool(inner.code == outer.code or gaz.contains(outer.code, inner.code))
+
+
+def old_side_within(gaz: Any, inner: Any, outer: Any) -> bool:
+    return bool(inner) and all(any(_old_inside(gaz, i, o) for o in outer) for i in inner)
+
+
+# codes of one province at every level, another province, and an unknown code
+CODES = ["520000", "522700", "522701", "522300", "522327", "440000", "441300", "441303", "999999"]
+mention = st.builds(
+    pairing.Mention,
+    st.just(0),
+    st.just(1),
+    st.just("x"),
+    st.sampled_from(CODES),
+    st.sampled_from([None, "", "中医院", "人民医院"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(mention, max_size=4), st.lists(mention, max_size=4))
+def test_side_within_matches_the_replaced_code(inner: list[Any], outer: list[Any]) -> None:
+    gaz = gazetteer()
+    assert pairing.side_within(gaz, inner, outer) == old_side_within(gaz, inner, outer)
+
+
+def test_ancestors_are_what_the_property_computed() -> None:
+    for d in gazetteer().divisions.values():
+        if d.level == "province":
+            old: tuple[str, ...] = ()
+        elif d.prefecture is None or d.prefecture == d.code:
+            old = (d.province,)
+        else:
+            old = (d.province, d.prefecture)
+        assert d.ancestors == old
+    d = gazetteer().divisions["522701"]
+    assert "ancestors" not in repr(d) and d == copy.copy(d) and d.ancestors == ("520000", "522700")

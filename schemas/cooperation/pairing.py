@@ -154,7 +154,9 @@ def _names() -> tuple[Any, list[_Name]]:
                 {k: tuple(v) for k, v in by_suffix.items()},
             )
         )
-    return ahocorasick_rs.AhoCorasick(words), names
+    # a DFA: more memory than the default NFA (a few MB), a quarter less time per text
+    dfa = ahocorasick_rs.Implementation.DFA
+    return ahocorasick_rs.AhoCorasick(words, implementation=dfa), names
 
 
 def _all_names(norm: str) -> dict[int, list[NameHit]]:
@@ -334,16 +336,20 @@ def _sides(
     return donors, recipients
 
 
-def _inside(gaz: Gazetteer, inner: Mention, outer: Mention) -> bool:
-    """``inner`` lies in ``outer``: the same place or a place inside it; an institution lies
-    in its place; two institutions must be the same one."""
-    if outer.body and inner.body != outer.body:
-        return False
-    return inner.code == outer.code or gaz.contains(outer.code, inner.code)
-
-
 def side_within(gaz: Gazetteer, inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
-    return bool(inner) and all(any(_inside(gaz, i, o) for o in outer) for i in inner)
+    """Every mention of ``inner`` (not empty) lies in one of ``outer``: the same place or a
+    place inside it; an institution lies in its place; two institutions must be the same."""
+    if not inner:
+        return False
+    for i in inner:  # loops, not all(any(...)): initiatives.py asks this per mention and pair
+        for o in outer:
+            if (not o.body or i.body == o.body) and (
+                i.code == o.code or gaz.contains(o.code, i.code)
+            ):
+                break
+        else:
+            return False
+    return True
 
 
 def _depth(gaz: Gazetteer, side: Sequence[Mention]) -> int:
