@@ -129,10 +129,14 @@ def _old_chain_at(gaz: Any, names: Any, i: int, confirmed: frozenset[str] | None
     return best
 
 
+def _old_starts_ok(norm: str, i: int) -> bool:
+    return i == 0 or not norm[i - 1].isascii() or not norm[i - 1].isalnum()
+
+
 def old_find_mentions(text: str, norm: str) -> list[OldMention]:
     gaz = gazetteer()
     table = _old_all_names(norm)
-    starts = sorted(i for i in table if pairing._starts_ok(norm, i))
+    starts = sorted(i for i in table if _old_starts_ok(norm, i))
 
     def names(i: int) -> list[Any]:
         return table.get(i, [])

@@ -220,16 +220,13 @@ def _chain_at(
     return best
 
 
-def _starts_ok(norm: str, i: int) -> bool:
-    # 湟中区 inside 西堡镇湟中区 is fine; a name glued to a preceding place name is handled by
-    # the chain, so only ASCII/digit glue is refused (G20 大通 ...).
-    return i == 0 or not norm[i - 1].isascii() or not norm[i - 1].isalnum()
-
-
 def find_mentions(text: str, norm: str) -> list[Mention]:
     """Every place mention in the text, in order, resolved to a division code."""
     table = _all_names(norm)
-    starts = [i for i in table if _starts_ok(norm, i)]  # the table is in start order
+    # Where a name may start (the table is in start order): 湟中区 inside 西堡镇湟中区 is fine;
+    # a name glued to a preceding place name is handled by the chain, so only ASCII/digit glue
+    # is refused (G20 大通 ...).
+    starts = [i for i in table if i == 0 or not (c := norm[i - 1]).isascii() or not c.isalnum()]
 
     def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
         found: list[tuple[int, int, tuple[str, ...]]] = []
@@ -317,7 +314,8 @@ def _sides(
     if verb:
         before = _distinct(m for m in found if m.end <= cue.start())
         after = _distinct(m for m in found if m.start >= verb.end())
-        after = [m for m in after if m.key not in {b.key for b in before}]
+        named_before = {b.key for b in before}
+        after = [m for m in after if m.key not in named_before]
         if before and after and cue.start() - before[-1].end <= _NEAR:
             sides = before[-1:], after[:3]
     if sides is None and len(parties) == 2:
