@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -377,6 +378,7 @@ def test_a_mention_equals_only_a_mention_and_cannot_change() -> None:
     plain = (1, 3, "惠阳", "441303", None)
     assert m != plain and plain != m  # both sides' __ne__ are asked
     assert hash(m) == hash(pairing.Mention(1, 3, "惠阳", "441303"))
+    assert m == mock.ANY and m != OldMention(1, 3, "惠阳", "441303")  # others are asked too
     try:
         m.start = 2  # type: ignore[misc]
     except AttributeError:

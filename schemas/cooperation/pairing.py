@@ -27,7 +27,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
@@ -84,10 +84,13 @@ class Mention(NamedTuple):
         return self.code, self.body or ""
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is Mention and tuple.__eq__(self, other)
+        if type(other) is Mention:
+            return tuple.__eq__(self, other)
+        return False if isinstance(other, tuple) else NotImplemented
 
     def __ne__(self, other: object) -> bool:
-        return not self == other
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     __hash__ = tuple.__hash__
 
@@ -187,7 +190,7 @@ _START, _END = itemgetter(1), itemgetter(2)
 _START_OF = attrgetter("start")
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def _kept(outer: tuple[str, ...], codes: tuple[str, ...]) -> tuple[str, ...]:
     """The ``codes`` inside one of ``outer`` (a per-name-pair fact, so computed once)."""
     gaz = gazetteer()
