@@ -386,10 +386,11 @@ def initiative_parent(
     gaz = gazetteer()
     if not recipients and not donors:
         return None
+    receiving = _places(recipients)  # once, not once per pairing
     holding = [
         i
         for i, p in enumerate(pairings)
-        if (not recipients or side_within(gaz, _places(recipients), _places(p.recipients)))
+        if (not recipients or side_within(gaz, receiving, _places(p.recipients)))
         and (not donors or side_within(gaz, donors, p.donors))
     ]
     if not holding:
