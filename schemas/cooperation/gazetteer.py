@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -52,15 +52,18 @@ class Division:
     level: str
     province: str
     prefecture: str | None
+    # Codes of the divisions containing this one, outermost first: computed once, as the
+    # extractor asks for them in its inner loops (containment, depth).
+    ancestors: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def ancestors(self) -> tuple[str, ...]:
-        """Codes of the divisions containing this one, outermost first."""
+    def __post_init__(self) -> None:
         if self.level == "province":
-            return ()
-        if self.prefecture is None or self.prefecture == self.code:
-            return (self.province,)
-        return (self.province, self.prefecture)
+            ancestors: tuple[str, ...] = ()
+        elif self.prefecture is None or self.prefecture == self.code:
+            ancestors = (self.province,)
+        else:
+            ancestors = (self.province, self.prefecture)
+        object.__setattr__(self, "ancestors", ancestors)
 
 
 @dataclass(frozen=True, slots=True)

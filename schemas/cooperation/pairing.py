@@ -24,18 +24,21 @@ written as the text writes it. The rules follow GUIDELINES.md §2:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
+from functools import cache, lru_cache
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 
 from .gazetteer import Gazetteer, gazetteer
-from .places import normalize_party
+from .places import normalize_parties
 
-# Relation words that state a standing pairing.
+# Relation words that state a standing pairing. Every alternative starts with a literal (the
+# lookbehind of 合作 sits after its 合) so that re skips to the first characters quickly.
 PAIRING_CUE = re.compile(
     r"东西部协作|对口帮扶|对口支援|对口协作|结对帮扶|结对协作|结对关系|结对|协作关系|帮扶关系|"
-    r"合作框架协议|框架协议|合作计划|人才协作|共建|(?<=[\u4e00-\u9fff]{2})合作(?=向|关系|机制)"
+    r"合作框架协议|框架协议|合作计划|人才协作|共建|合(?<=[\u4e00-\u9fff]{2}合)作(?=向|关系|机制)"
 )
 # Pairings of people or a way of working, not of places (GUIDELINES §3 I2).
 _NOT_PAIRING = re.compile(r"师徒结对|结对联系|结对式|结对交流|结对子")
@@ -56,9 +59,12 @@ _NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中�
 _CLAUSE = re.compile(r"[，,；;。！？!?\n]")
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     """A place (or an institution at a place) named in the text.
+
+    A named tuple, not a frozen dataclass: the extractor makes a hundred or more per document
+    and a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``
+    (2-3x slower). Equality stays that of a dataclass (a Mention equals only a Mention).
 
     Attributes:
         start, end: Offsets in the text.
@@ -76,6 +82,17 @@ class Mention:
     @property
     def key(self) -> tuple[str, str]:
         return self.code, self.body or ""
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is Mention:
+            return tuple.__eq__(self, other)
+        return False if isinstance(other, tuple) else NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
 
 
 @dataclass(slots=True)
@@ -97,7 +114,7 @@ class Pairing:
 # --- mentions ----------------------------------------------------------------------------
 
 
-NameHit = tuple[int, tuple[str, ...], bool]  # (end, codes, strong)
+NameHit = tuple[int, tuple[str, ...], bool, bool]  # (end, codes, strong, wide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +123,12 @@ class _Name:
 
     codes: tuple[str, ...]
     official: bool  # some division is officially called exactly this
+    wide: bool  # some division is a province or prefecture: a bare name counts (南京)
     by_suffix: dict[str, tuple[str, ...]]  # next character -> codes it completes (黔南 + 州)
+
+
+def _wide(gaz: Gazetteer, codes: Iterable[str]) -> bool:
+    return any(gaz.divisions[c].level != "county" for c in codes)
 
 
 @cache
@@ -131,85 +153,83 @@ def _names() -> tuple[Any, list[_Name]]:
             _Name(
                 tuple(codes),
                 any(gaz.divisions[c].name == name for c in codes),
+                _wide(gaz, codes),
                 {k: tuple(v) for k, v in by_suffix.items()},
             )
         )
-    return ahocorasick_rs.AhoCorasick(words), names
+    # a DFA: more memory than the default NFA (a few MB), a quarter less time per text
+    dfa = ahocorasick_rs.Implementation.DFA
+    return ahocorasick_rs.AhoCorasick(words, implementation=dfa), names
 
 
 def _all_names(norm: str) -> dict[int, list[NameHit]]:
-    """Names starting at each position of ``norm``, longest first: (end, codes, strong).
+    """Names starting at each position of ``norm``, longest first: (end, codes, strong, wide).
     Strong: an official name, or a short name with its division's suffix (黔南州)."""
     automaton, names = _names()
-    by_start: dict[int, list[tuple[int, _Name]]] = {}
-    for index, start, end in automaton.find_matches_as_indexes(norm, overlapping=True):
-        by_start.setdefault(start, []).append((end, names[index]))
+    matches = automaton.find_matches_as_indexes(norm, overlapping=True)
+    # by start, longest first: two C-keyed stable sorts, cheaper than one Python key
+    matches.sort(key=_END, reverse=True)
+    matches.sort(key=_START)
     found: dict[int, list[NameHit]] = {}
-    for i, ends in by_start.items():
-        hits: list[NameHit] = []
-        for end, name in sorted(ends, key=lambda e: -e[0]):
+    hits: list[NameHit] = []
+    at = -1
+    for index, start, end in matches:
+        if start != at:
+            at, hits = start, []
+            found[start] = hits
+        name = names[index]
+        if name.by_suffix:
             suffixed = name.by_suffix.get(norm[end : end + 1])
             if suffixed:
-                hits.append((end + 1, suffixed, True))
-            hits.append((end, name.codes, name.official))
-        found[i] = hits
+                hits.append((end + 1, suffixed, True, True))  # strong: wide is not asked
+        hits.append((end, name.codes, name.official, name.wide))
     return found
 
 
-Names = Callable[[int], list[NameHit]]
+_START, _END = itemgetter(1), itemgetter(2)
+_START_OF = attrgetter("start")
+
+
+@lru_cache(maxsize=1 << 16)
+def _kept(outer: tuple[str, ...], codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``codes`` inside one of ``outer`` (a per-name-pair fact, so computed once)."""
+    gaz = gazetteer()
+    return tuple(c for c in codes if any(gaz.contains(o, c) for o in outer))
 
 
 def _chain_at(
-    gaz: Gazetteer, names: Names, i: int, confirmed: frozenset[str] | None
+    table: dict[int, list[NameHit]], i: int, confirmed: frozenset[str] | None
 ) -> tuple[int, tuple[str, ...]] | None:
     """The end and codes of the longest run of nested names at ``i``; ``confirmed`` (codes
     the text names in full) admits bare county names; None in the first pass (strong only)."""
-
-    def admitted(codes: tuple[str, ...], strong: bool) -> bool:
-        if strong:
-            return True
-        if confirmed is None:
-            return False
-        return any(gaz.divisions[c].level != "county" or c in confirmed for c in codes)
-
     best: tuple[int, tuple[str, ...]] | None = None
-    for end, codes, strong in names(i):
-        if not admitted(codes, strong):
+    for end, codes, strong, wide in table[i]:
+        # admitted: strong, or (second pass) a province/prefecture or a county named in full
+        if not strong and (confirmed is None or not (wide or not confirmed.isdisjoint(codes))):
             continue
         outer = codes
         stop = end
-        while True:  # 贵州省 + 黔西南州 + 册亨县
-            inner = next(
-                (
-                    (e, kept)
-                    for e, cs, s in names(stop)
-                    if admitted(cs, s)
-                    and (kept := tuple(c for c in cs if any(gaz.contains(o, c) for o in outer)))
-                ),
-                None,
-            )
-            if inner is None:
+        while (after := table.get(stop)) is not None:  # 贵州省 + 黔西南州 + 册亨县
+            for e, cs, s, w in after:
+                if (s or (confirmed is not None and (w or not confirmed.isdisjoint(cs)))) and (
+                    kept := _kept(outer, cs)
+                ):
+                    stop, outer = e, kept
+                    break
+            else:
                 break
-            stop, outer = inner
         if best is None or stop > best[0]:
             best = (stop, outer)
     return best
 
 
-def _starts_ok(norm: str, i: int) -> bool:
-    # 湟中区 inside 西堡镇湟中区 is fine; a name glued to a preceding place name is handled by
-    # the chain, so only ASCII/digit glue is refused (G20 大通 ...).
-    return i == 0 or not norm[i - 1].isascii() or not norm[i - 1].isalnum()
-
-
 def find_mentions(text: str, norm: str) -> list[Mention]:
     """Every place mention in the text, in order, resolved to a division code."""
-    gaz = gazetteer()
     table = _all_names(norm)
-    starts = sorted(i for i in table if _starts_ok(norm, i))
-
-    def names(i: int) -> list[NameHit]:
-        return table.get(i, [])
+    # Where a name may start (the table is in start order): 湟中区 inside 西堡镇湟中区 is fine;
+    # a name glued to a preceding place name is handled by the chain, so only ASCII/digit glue
+    # is refused (G20 大通 ...).
+    starts = [i for i in table if i == 0 or not (c := norm[i - 1]).isascii() or not c.isalnum()]
 
     def scan(confirmed: frozenset[str] | None) -> list[tuple[int, int, tuple[str, ...]]]:
         found: list[tuple[int, int, tuple[str, ...]]] = []
@@ -217,7 +237,7 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
         for i in starts:
             if i < covered:
                 continue
-            chain = _chain_at(gaz, names, i, confirmed)
+            chain = _chain_at(table, i, confirmed)
             if chain is None or norm[chain[0] : chain[0] + 1] in _SUFFIXES:
                 continue  # 和县区 (和县 + 区县): not a place
             found.append((i, chain[0], chain[1]))
@@ -227,12 +247,14 @@ def find_mentions(text: str, norm: str) -> list[Mention]:
     confirmed = frozenset(c for _, _, codes in scan(None) for c in codes)
     spans = [(a, b) for a, b, _ in scan(confirmed)]
     context = tuple(dict.fromkeys(text[a:b] for a, b in spans))
+    parties = normalize_parties(context, context)  # each name read once per document
     mentions: list[Mention] = []
     for a, b in spans:
-        party = normalize_party(text[a:b], context)
+        written = text[a:b]
+        party = parties[written]
         if party.code is None or party.body is not None:
             continue
-        mentions.append(Mention(a, b, text[a:b], party.code))
+        mentions.append(Mention(a, b, written, party.code))
     return mentions
 
 
@@ -253,19 +275,21 @@ def with_body(
 def resolve_pronouns(norm: str, mentions: Sequence[Mention], start: int, end: int) -> list[Mention]:
     """Mentions standing for 该区 / 我市 / 本县 … in ``[start, end)``: the last division
     mentioned before with that suffix, written as the text wrote it there."""
-    gaz = gazetteer()
     out: list[Mention] = []
     for m in _PRONOUN.finditer(norm, start, end):
-        suffix = m.group(1)
-        before = [
-            x
-            for x in mentions
-            if x.end <= m.start() and gaz.divisions[x.code].name.endswith(suffix)
-        ]
-        if before:
-            ref = before[-1]
-            out.append(Mention(m.start(), m.end(), ref.written, ref.code))
+        suffix, at = m.group(1), m.start()
+        # the last one in list order: searched from the end instead of listing all before
+        ref = next(
+            (x for x in reversed(mentions) if x.end <= at and _last_char(x.code) == suffix), None
+        )
+        if ref is not None:
+            out.append(Mention(at, m.end(), ref.written, ref.code))
     return out
+
+
+@cache
+def _last_char(code: str) -> str:
+    return gazetteer().divisions[code].name[-1:]
 
 
 # --- pairings ----------------------------------------------------------------------------
@@ -293,7 +317,8 @@ def _sides(
     if verb:
         before = _distinct(m for m in found if m.end <= cue.start())
         after = _distinct(m for m in found if m.start >= verb.end())
-        after = [m for m in after if m.key not in {b.key for b in before}]
+        named_before = {b.key for b in before}
+        after = [m for m in after if m.key not in named_before]
         if before and after and cue.start() - before[-1].end <= _NEAR:
             sides = before[-1:], after[:3]
     if sides is None and len(parties) == 2:
@@ -312,16 +337,20 @@ def _sides(
     return donors, recipients
 
 
-def _inside(gaz: Gazetteer, inner: Mention, outer: Mention) -> bool:
-    """``inner`` lies in ``outer``: the same place or a place inside it; an institution lies
-    in its place; two institutions must be the same one."""
-    if outer.body and inner.body != outer.body:
-        return False
-    return inner.code == outer.code or gaz.contains(outer.code, inner.code)
-
-
 def side_within(gaz: Gazetteer, inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
-    return bool(inner) and all(any(_inside(gaz, i, o) for o in outer) for i in inner)
+    """Every mention of ``inner`` (not empty) lies in one of ``outer``: the same place or a
+    place inside it; an institution lies in its place; two institutions must be the same."""
+    if not inner:
+        return False
+    for i in inner:  # loops, not all(any(...)): initiatives.py asks this per mention and pair
+        for o in outer:
+            if (not o.body or i.body == o.body) and (
+                i.code == o.code or gaz.contains(o.code, i.code)
+            ):
+                break
+        else:
+            return False
+    return True
 
 
 def _depth(gaz: Gazetteer, side: Sequence[Mention]) -> int:
@@ -330,12 +359,13 @@ def _depth(gaz: Gazetteer, side: Sequence[Mention]) -> int:
 
 def _set_parents(pairings: list[Pairing]) -> None:
     gaz = gazetteer()
+    keys = [p.key for p in pairings]  # built once, not once per pair
     for i, p in enumerate(pairings):
         wider = [
             j
             for j, q in enumerate(pairings)
             if j != i
-            and q.key != p.key
+            and keys[j] != keys[i]
             and side_within(gaz, p.donors, q.donors)
             and side_within(gaz, p.recipients, q.recipients)
         ]
@@ -356,10 +386,11 @@ def initiative_parent(
     gaz = gazetteer()
     if not recipients and not donors:
         return None
+    receiving = _places(recipients)  # once, not once per pairing
     holding = [
         i
         for i, p in enumerate(pairings)
-        if (not recipients or side_within(gaz, _places(recipients), _places(p.recipients)))
+        if (not recipients or side_within(gaz, receiving, _places(p.recipients)))
         and (not donors or side_within(gaz, donors, p.donors))
     ]
     if not holding:
@@ -416,6 +447,10 @@ def find_pairings(
 ) -> list[Pairing]:
     """Partnerships stated by relation words, one per pair, nested, in reading order."""
     found: dict[Any, Pairing] = {}
+    # mentions by start (a stable sort: already so from find_mentions), so that a clause's
+    # mentions are found by bisection instead of a scan of all of them per cue
+    ordered = sorted(mentions, key=_START_OF)
+    starts = [m.start for m in ordered]
     for s_start, s_end in sentences:
         for cue in PAIRING_CUE.finditer(norm, s_start, s_end):
             if _NOT_PAIRING.search(norm, max(s_start, cue.start() - 2), min(s_end, cue.end() + 3)):
@@ -424,8 +459,8 @@ def find_pairings(
             for start, end in (_clause_of(norm, cue.start(), s_start, s_end), (s_start, s_end)):
                 here = [
                     with_body(text, norm, m, end)
-                    for m in mentions
-                    if start <= m.start and m.end <= end
+                    for m in ordered[bisect_left(starts, start) : bisect_right(starts, end)]
+                    if m.end <= end
                 ]
                 here += resolve_pronouns(norm, mentions, start, end)
                 here.sort(key=lambda m: m.start)
@@ -436,10 +471,11 @@ def find_pairings(
                 _both_places(norm, found, cue, s_start, s_end)
                 continue
             pairing = Pairing(sides[0], sides[1], (cue.start(), cue.end()), (s_start, s_end))
-            known = found.get(pairing.key)
+            key = pairing.key
+            known = found.get(key)
             if known is None:
                 pairing.mentions.append(cue.start())
-                found[pairing.key] = pairing
+                found[key] = pairing
             else:
                 known.mentions.append(cue.start())
                 if _strength(norm, pairing) > _strength(norm, known):

@@ -219,6 +219,13 @@ def normalize_party(text: str, context: Iterable[str] = ()) -> Party:
     return _normalize(str(text), tuple(str(c) for c in context))
 
 
+def normalize_parties(texts: Iterable[str], context: Iterable[str] = ()) -> dict[str, Party]:
+    """:func:`normalize_party` of each of ``texts`` with one ``context``, by text (the context
+    is converted once, not once per text)."""
+    hints = tuple(str(c) for c in context)
+    return {text: _normalize(str(text), hints) for text in texts}
+
+
 # --- comparator ---------------------------------------------------------------------------
 
 
