@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -57,12 +57,14 @@ class _Anchored:
     def in_text(self, norm: str) -> Callable[[int, int], re.Pattern[str] | None]:
         """For one text: the pattern to search ``norm[start:end]`` with (None where no
         alternative can match there). Anchors are found once per text, not once per window."""
-        hits = sorted(
-            (at, at + len(anchor), i)
-            for i, (_, anchors) in enumerate(self._alternatives)
-            for anchor in anchors
-            for at in _occurrences(norm, anchor)
-        )
+        hits: list[tuple[int, int, int]] = []  # (start, end, alternative) of each anchor
+        for i, (_, anchors) in enumerate(self._alternatives):
+            for anchor in anchors:
+                at = norm.find(anchor)
+                while at >= 0:
+                    hits.append((at, at + len(anchor), i))
+                    at = norm.find(anchor, at + 1)
+        hits.sort()
         base = self._variant(self._always)
         if not hits:
             return lambda start, end: base
@@ -82,13 +84,6 @@ class _Anchored:
             return self._variant(tuple(kept))
 
         return within
-
-
-def _occurrences(text: str, literal: str) -> Iterator[int]:
-    at = text.find(literal)
-    while at >= 0:
-        yield at
-        at = text.find(literal, at + 1)
 
 
 # One alternative: the groups team and activity must both exist in every variant.
@@ -112,6 +107,7 @@ _POSTING = re.compile(
 )
 # Staff of the receiving side sent to the giver: the place after 赴 gives (GUIDELINES §1).
 _TO_GIVER = re.compile(r"挂职锻炼|跟岗锻炼|锻炼提升|学习")
+_TO = re.compile(r"赴")
 _PLANNED = re.compile(r"计划|将|拟|谋划|探索")
 # A cue in a purpose clause (为进一步深化…) or a means (通过…义诊…等形式) is no action.
 _PURPOSE = re.compile(r"(?:为了?|围绕|推动|为进一步|通过)")
@@ -129,6 +125,8 @@ _GIVER_BODY = re.compile(
 )
 _SEGMENT = re.compile(r"，同时|,同时|；|;|——")  # literal openings: re skips ahead
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
+# Greedy up to the last break: one match instead of a match object for every break before it.
+_THROUGH_LAST_BREAK = re.compile(r"(?s:.*)[，,：:；;]")
 _NAME_START = re.compile(r"开展了?|举办了?|举行|进行|召开|组织|的|在")
 _NAME_TAIL = re.compile(
     r"(?:暨[^，,。；;]{0,24}?(?:招聘会|论坛)”?|[^，,。；;暨]{0,8}?(?:招聘会|培训班))?"
@@ -139,6 +137,7 @@ _LEADING_DATE = re.compile(r"(?:\d{4}年|今年|去年)?(?:\d{1,2}月(?:\d{1,2}�
 _AFTER_DOING = re.compile(r"(?:开展|进行)(?:了|为期[^的，,]{1,8}的)?")
 _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目)")
 _EVENT_OPENING = re.compile(r"^(?:论坛|活动|会议|招聘会)")
+_COLON = re.compile(r"[:：]")
 _QUOTED = re.compile(r"“([^”]{1,8})”")
 _HEADING_COUNTS = re.compile(r"^[\d一二三四五六七八九十两]+[批名个人项]?(?:共\d+[名人个])?")
 
@@ -169,6 +168,15 @@ class Sentence:
 _Tiers = Sequence[tuple[str, Callable[[int, int], re.Pattern[str] | None]]]
 
 
+def _cue_tiers(norm: str) -> _Tiers:
+    """The cue tiers in order of precedence, each with its pattern for a window of ``norm``."""
+    return (
+        ("named", _NAMED.in_text(norm)),
+        ("action", _ACTION.in_text(norm)),
+        ("posting", lambda start, end: _POSTING),
+    )
+
+
 def _first_cue(norm: str, start: int, end: int, tiers: _Tiers) -> tuple[re.Match[str], str] | None:
     for tier, pattern_within in tiers:
         rx = pattern_within(start, end)
@@ -185,7 +193,7 @@ def _first_cue(norm: str, start: int, end: int, tiers: _Tiers) -> tuple[re.Match
 
 
 def _skipped(norm: str, cue: re.Match[str], start: int) -> bool:
-    clause = max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, cue.start())), default=start)
+    clause = _clause_start(norm, start, cue.start())
     if _PLANNED.search(norm, clause, cue.start()) or _PURPOSE.match(norm, clause):
         return True
     if _ATTENDED.search(norm, clause, cue.start()):
@@ -202,11 +210,7 @@ def find_initiatives(
 ) -> list[Initiative]:
     """Initiatives in reading order, repeated mentions merged (I1)."""
     found: list[Initiative] = []
-    tiers: _Tiers = (
-        ("named", _NAMED.in_text(norm)),
-        ("action", _ACTION.in_text(norm)),
-        ("posting", lambda start, end: _POSTING),
-    )
+    tiers = _cue_tiers(norm)
     places = _Places(mentions)
     partnerships = [_BareSides.of(p) for p in pairings]
     for sent in sentences:
@@ -320,7 +324,7 @@ def _sides(
 ) -> tuple[list[Mention], list[Mention]]:
     """Donors and recipients named in a segment (empty lists where the text names none)."""
     if _TO_GIVER.search(cue.group()):
-        to = re.compile(r"赴").search(norm, start, cue.start())
+        to = _TO.search(norm, start, cue.start())
         giver = [m for m in here if to and m.start >= to.end()][:1]
         if giver:
             return giver, []
@@ -351,7 +355,9 @@ def _sides(
 
 
 def _clause_start(norm: str, start: int, pos: int) -> int:
-    return max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, pos)), default=start)
+    """Where the clause holding ``pos`` begins: after the last break in ``[start, pos)``."""
+    last = _THROUGH_LAST_BREAK.match(norm, start, pos)
+    return start if last is None else last.end()
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,22 +368,31 @@ class _BareSides:
     pairing: Pairing
     donors: Sequence[Mention]
     recipients: Sequence[Mention]
+    # whether a side holds a place (no institution): it depends on the place's division alone
+    _holds: dict[tuple[str, bool], bool] = field(default_factory=dict)
 
     @classmethod
     def of(cls, p: Pairing) -> _BareSides:
         return cls(p, _bare(p.donors), _bare(p.recipients))
+
+    def holds(self, place: Mention, giving: bool) -> bool:
+        """Whether the giving (else the receiving) side holds ``place``, a bare place."""
+        key = (place.code, giving)
+        if key not in self._holds:
+            side = self.donors if giving else self.recipients
+            self._holds[key] = side_within(gazetteer(), [place], side)
+        return self._holds[key]
 
 
 def _partnership_sides(
     here: Sequence[Mention], partnerships: Sequence[_BareSides]
 ) -> tuple[list[Mention], list[Mention]] | None:
     """The sides of the narrowest partnership whose two sides the segment names together."""
-    gaz = gazetteer()
     places = _bare(here)
     best: _BareSides | None = None
     for p in partnerships:
-        donors = [m for m in places if side_within(gaz, [m], p.donors)]
-        recipients = [m for m in places if side_within(gaz, [m], p.recipients)]
+        donors = [m for m in places if p.holds(m, giving=True)]
+        recipients = [m for m in places if p.holds(m, giving=False)]
         covered = {m.start for m in donors + recipients} == {m.start for m in places}
         if (
             donors
@@ -470,7 +485,7 @@ def _name(
         and norm.find("”", open_q, cue.start()) < 0
     ):
         return open_q + 1, close_q  # “荔湾——南海人才高质量发展合作区”
-    clause = max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, cue.start())), default=start)
+    clause = _clause_start(norm, start, cue.start())
     lead = [m.end() for m in _NAME_START.finditer(norm, clause, cue.start())]
     begin = lead[-1] if lead else clause
     date = _LEADING_DATE.match(norm, begin)  # always matches, maybe empty
@@ -489,7 +504,7 @@ def _heading_name(norm: str, heading: tuple[int, int] | None) -> tuple[int, int]
     if heading is None:
         return None
     a, b = heading
-    colon = re.compile(r"[:：]").search(norm, a, b)
+    colon = _COLON.search(norm, a, b)
     if colon is not None:
         return (a, colon.start()) if colon.start() - a >= 2 else None
     counts = _HEADING_COUNTS.match(norm[a:b])
