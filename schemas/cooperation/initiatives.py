@@ -47,6 +47,7 @@ class _Anchored:
         self._alternatives = alternatives  # (regex, anchors); no anchors: always kept
         self._variants: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
         self._always = tuple(not anchors for _, anchors in alternatives)
+        self.base = self._variant(self._always)  # the pattern where no anchor is in the window
 
     def _variant(self, kept: tuple[bool, ...]) -> re.Pattern[str] | None:
         if kept not in self._variants:
@@ -65,7 +66,7 @@ class _Anchored:
                     hits.append((at, at + len(anchor), i))
                     at = norm.find(anchor, at + 1)
         hits.sort()
-        base = self._variant(self._always)
+        base = self.base
         if not hits:
             return lambda start, end: base
         starts = [at for at, _, _ in hits]
@@ -177,6 +178,23 @@ def _cue_tiers(norm: str) -> _Tiers:
     )
 
 
+# A cut word or a cue of the tiers whose patterns do not change by window: where a sentence
+# holds none (and no anchor of the others), one search of it settles what would take three.
+_CUT_OR_CUE = re.compile(
+    "|".join(rx.pattern for rx in (_SEGMENT, _NAMED.base, _ACTION.base, _POSTING) if rx)
+)
+
+
+def _quiet(norm: str, start: int, end: int, tiers: _Tiers) -> bool:
+    """Whether ``norm[start:end]`` holds no cut and no cue: no segment of it has an initiative."""
+    (_, named), (_, action), _ = tiers
+    return (
+        named(start, end) is _NAMED.base
+        and action(start, end) is _ACTION.base
+        and _CUT_OR_CUE.search(norm, start, end) is None
+    )
+
+
 def _first_cue(norm: str, start: int, end: int, tiers: _Tiers) -> tuple[re.Match[str], str] | None:
     for tier, pattern_within in tiers:
         rx = pattern_within(start, end)
@@ -214,6 +232,8 @@ def find_initiatives(
     places = _Places(mentions)
     partnerships = [_BareSides.of(p) for p in pairings]
     for sent in sentences:
+        if _quiet(norm, sent.start, sent.end, tiers):
+            continue
         for start, end in _segments(norm, sent.start, sent.end):
             hit = _first_cue(norm, start, end, tiers)
             if hit is None:
