@@ -23,26 +23,92 @@ plan (计划, 将, 拟), a purpose clause (为进一步…) or a 在…方面 fr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 from .gazetteer import gazetteer
 from .pairing import Mention, Pairing, resolve_pronouns, side_within, with_body
 
-_NAMED = re.compile(
-    r"组成了?“(?P<team>[^”]{2,10})”|(?P<activity>[\u4e00-\u9fff]{0,4}“[^”]{0,10}活动”)"
+
+class _Anchored:
+    """A pattern of alternatives, some of which can only match where one of their anchor
+    literals lies in the searched window.
+
+    An alternative that opens with a character class or a lookbehind ([一-龥]{0,12}合作区,
+    (?<=赴)…学习) stops re from skipping ahead to a literal first character: it tries a match
+    at every position. A window that holds none of such an alternative's anchors is searched
+    with the pattern less that alternative: the same matches (the alternative could match
+    nowhere there), found several times faster. Alternatives keep their order (leftmost-first).
+    """
+
+    def __init__(self, *alternatives: tuple[str, tuple[str, ...]]) -> None:
+        self._alternatives = alternatives  # (regex, anchors); no anchors: always kept
+        self._variants: dict[tuple[bool, ...], re.Pattern[str] | None] = {}
+        self._always = tuple(not anchors for _, anchors in alternatives)
+        self.base = self._variant(self._always)  # the pattern where no anchor is in the window
+
+    def _variant(self, kept: tuple[bool, ...]) -> re.Pattern[str] | None:
+        if kept not in self._variants:
+            parts = [rx for (rx, _), keep in zip(self._alternatives, kept, strict=True) if keep]
+            self._variants[kept] = re.compile("|".join(parts)) if parts else None
+        return self._variants[kept]
+
+    def in_text(self, norm: str) -> Callable[[int, int], re.Pattern[str] | None]:
+        """For one text: the pattern to search ``norm[start:end]`` with (None where no
+        alternative can match there). Anchors are found once per text, not once per window."""
+        hits: list[tuple[int, int, int]] = []  # (start, end, alternative) of each anchor
+        for i, (_, anchors) in enumerate(self._alternatives):
+            for anchor in anchors:
+                at = norm.find(anchor)
+                while at >= 0:
+                    hits.append((at, at + len(anchor), i))
+                    at = norm.find(anchor, at + 1)
+        hits.sort()
+        base = self.base
+        if not hits:
+            return lambda start, end: base
+        starts = [at for at, _, _ in hits]
+
+        def within(start: int, end: int) -> re.Pattern[str] | None:
+            first = bisect_left(starts, start)
+            if first == len(hits) or starts[first] >= end:
+                return base  # no anchor in the window
+            kept = list(self._always)
+            for k in range(first, len(hits)):
+                at, stop, i = hits[k]
+                if at >= end:
+                    break
+                if stop <= end:
+                    kept[i] = True
+            return self._variant(tuple(kept))
+
+        return within
+
+
+# One alternative: the groups team and activity must both exist in every variant.
+_NAMED = _Anchored(
+    (
+        r"组成了?“(?P<team>[^”]{2,10})”|(?P<activity>[\u4e00-\u9fff]{0,4}“[^”]{0,10}活动”)",
+        ("组成", "活动”"),
+    )
 )
-_ACTION = re.compile(
-    r"东西部劳务协作|智力帮扶|劳务协作|产业协作|医疗帮扶|教育帮扶|科技帮扶|"
-    r"[\u4e00-\u9fff]{0,12}合作区|帮扶活动|挂职锻炼|跟岗锻炼|锻炼提升|(?<=赴)[^，,。；;]{1,6}?学习|"
-    r"论坛|招聘会|建设项目|义诊"
+_ACTION = _Anchored(
+    (r"东西部劳务协作|智力帮扶|劳务协作|产业协作|医疗帮扶|教育帮扶|科技帮扶", ()),
+    (r"[\u4e00-\u9fff]{0,12}合作区", ("合作区",)),
+    (r"帮扶活动|挂职锻炼|跟岗锻炼|锻炼提升", ()),
+    (r"(?<=赴)[^，,。；;]{1,6}?学习", ("学习",)),
+    (r"论坛|招聘会|建设项目|义诊", ()),
 )
+# “组团式”帮扶 spelt as two alternatives, each opening with a literal, so that re skips ahead
+# (“?组团式 would make it try every position).
 _POSTING = re.compile(
-    r"选派|派出|邀请|接收|驻点帮扶|驻村帮扶|支教|“?组团式”?帮扶|赴[^，,。；;]{1,20}?帮扶"
+    r"选派|派出|邀请|接收|驻点帮扶|驻村帮扶|支教|“组团式”?帮扶|组团式”?帮扶|赴[^，,。；;]{1,20}?帮扶"
 )
 # Staff of the receiving side sent to the giver: the place after 赴 gives (GUIDELINES §1).
 _TO_GIVER = re.compile(r"挂职锻炼|跟岗锻炼|锻炼提升|学习")
+_TO = re.compile(r"赴")
 _PLANNED = re.compile(r"计划|将|拟|谋划|探索")
 # A cue in a purpose clause (为进一步深化…) or a means (通过…义诊…等形式) is no action.
 _PURPOSE = re.compile(r"(?:为了?|围绕|推动|为进一步|通过)")
@@ -58,8 +124,10 @@ _GIVER_BODY = re.compile(
     r"[^\s，,。；;：:、与和对赴在的了是等及]{0,10}?"
     r"(?:人社局|人力资源和社会保障局|工作组|人民医院|中医院|医院|职校|学校|大学|学院|公司)"
 )
-_SEGMENT = re.compile(r"[，,]同时|；|;|——")
+_SEGMENT = re.compile(r"，同时|,同时|；|;|——")  # literal openings: re skips ahead
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
+# Greedy up to the last break: one match instead of a match object for every break before it.
+_THROUGH_LAST_BREAK = re.compile(r"(?s:.*)[，,：:；;]")
 _NAME_START = re.compile(r"开展了?|举办了?|举行|进行|召开|组织|的|在")
 _NAME_TAIL = re.compile(
     r"(?:暨[^，,。；;]{0,24}?(?:招聘会|论坛)”?|[^，,。；;暨]{0,8}?(?:招聘会|培训班))?"
@@ -70,6 +138,7 @@ _LEADING_DATE = re.compile(r"(?:\d{4}年|今年|去年)?(?:\d{1,2}月(?:\d{1,2}�
 _AFTER_DOING = re.compile(r"(?:开展|进行)(?:了|为期[^的，,]{1,8}的)?")
 _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目)")
 _EVENT_OPENING = re.compile(r"^(?:论坛|活动|会议|招聘会)")
+_COLON = re.compile(r"[:：]")
 _QUOTED = re.compile(r"“([^”]{1,8})”")
 _HEADING_COUNTS = re.compile(r"^[\d一二三四五六七八九十两]+[批名个人项]?(?:共\d+[名人个])?")
 
@@ -97,17 +166,52 @@ class Sentence:
     heading: tuple[int, int] | None  # the section heading above it (a short line), if any
 
 
-def _first_cue(norm: str, start: int, end: int) -> tuple[re.Match[str], str] | None:
-    for tier, rx in (("named", _NAMED), ("action", _ACTION), ("posting", _POSTING)):
-        for m in rx.finditer(norm, start, end):
-            if _skipped(norm, m, start):
-                continue
-            return m, tier
+_Tiers = Sequence[tuple[str, Callable[[int, int], re.Pattern[str] | None]]]
+
+
+def _cue_tiers(norm: str) -> _Tiers:
+    """The cue tiers in order of precedence, each with its pattern for a window of ``norm``."""
+    return (
+        ("named", _NAMED.in_text(norm)),
+        ("action", _ACTION.in_text(norm)),
+        ("posting", lambda start, end: _POSTING),
+    )
+
+
+# A cut word or a cue of the tiers whose patterns do not change by window: where a sentence
+# holds none (and no anchor of the others), one search of it settles what would take three.
+_CUT_OR_CUE = re.compile(
+    "|".join(rx.pattern for rx in (_SEGMENT, _NAMED.base, _ACTION.base, _POSTING) if rx)
+)
+
+
+def _quiet(norm: str, start: int, end: int, tiers: _Tiers) -> bool:
+    """Whether ``norm[start:end]`` holds no cut and no cue: no segment of it has an initiative."""
+    (_, named), (_, action), _ = tiers
+    return (
+        named(start, end) is _NAMED.base
+        and action(start, end) is _ACTION.base
+        and _CUT_OR_CUE.search(norm, start, end) is None
+    )
+
+
+def _first_cue(norm: str, start: int, end: int, tiers: _Tiers) -> tuple[re.Match[str], str] | None:
+    for tier, pattern_within in tiers:
+        rx = pattern_within(start, end)
+        if rx is None:
+            continue
+        # search from the last match's end is finditer's walk (no cue matches empty), without
+        # the cost of making an iterator for the many windows with no cue at all
+        m = rx.search(norm, start, end)
+        while m is not None:
+            if not _skipped(norm, m, start):
+                return m, tier
+            m = rx.search(norm, m.end(), end)
     return None
 
 
 def _skipped(norm: str, cue: re.Match[str], start: int) -> bool:
-    clause = max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, cue.start())), default=start)
+    clause = _clause_start(norm, start, cue.start())
     if _PLANNED.search(norm, clause, cue.start()) or _PURPOSE.match(norm, clause):
         return True
     if _ATTENDED.search(norm, clause, cue.start()):
@@ -124,20 +228,25 @@ def find_initiatives(
 ) -> list[Initiative]:
     """Initiatives in reading order, repeated mentions merged (I1)."""
     found: list[Initiative] = []
+    tiers = _cue_tiers(norm)
+    places = _Places(mentions)
+    partnerships = [_BareSides.of(p) for p in pairings]
     for sent in sentences:
+        if _quiet(norm, sent.start, sent.end, tiers):
+            continue
         for start, end in _segments(norm, sent.start, sent.end):
-            hit = _first_cue(norm, start, end)
+            hit = _first_cue(norm, start, end, tiers)
             if hit is None:
                 continue
             cue, tier = hit
-            here = [m for m in mentions if start <= m.start and m.end <= end]
+            here = places.inside(start, end)
             here += resolve_pronouns(norm, mentions, start, end)
             here.sort(key=lambda m: m.start)
             levels = _levels(norm, text, start, cue.start())
             if not here and not levels:
                 continue
-            donors, recipients = _sides(text, norm, cue, here, start, end, pairings)
-            subject = _subject(text, norm, mentions, sent.start, start, recipients)
+            donors, recipients = _sides(text, norm, cue, here, start, end, partnerships)
+            subject = _subject(text, norm, places.first_from(sent.start), start, recipients)
             if not donors and not levels:
                 donors = subject
             elif subject and subject[0].body and [m.code for m in donors] == [subject[0].code]:
@@ -165,8 +274,35 @@ def find_initiatives(
     return found
 
 
+class _Places:
+    """The text's mentions, looked up by offset: by bisection where they come in order of
+    start (as find_mentions gives them), else by a scan of them all."""
+
+    def __init__(self, mentions: Sequence[Mention]) -> None:
+        self._mentions = mentions
+        self._starts = [m.start for m in mentions]
+        self._ordered = all(a <= b for a, b in pairwise(self._starts))
+
+    def inside(self, start: int, end: int) -> list[Mention]:
+        """The mentions within ``[start, end)``, in their order."""
+        if not self._ordered:
+            return [m for m in self._mentions if start <= m.start and m.end <= end]
+        lo = bisect_left(self._starts, start)
+        hi = bisect_right(self._starts, end)
+        return [m for m in self._mentions[lo:hi] if m.end <= end]
+
+    def first_from(self, pos: int) -> Mention | None:
+        """The first mention (in their order) that starts at or after ``pos``."""
+        if not self._ordered:
+            return next((m for m in self._mentions if m.start >= pos), None)
+        i = bisect_left(self._starts, pos)
+        return self._mentions[i] if i < len(self._mentions) else None
+
+
 def _segments(norm: str, start: int, end: int) -> list[tuple[int, int]]:
     """A sentence, cut where a second action joins it (…，同时接收…; …；…)."""
+    if _SEGMENT.search(norm, start, end) is None:  # most sentences: no cut to look at
+        return [(start, end)] if end > start else []
     cuts = [start]
     for m in _SEGMENT.finditer(norm, start, end):
         if norm.count("“", start, m.start()) > norm.count("”", start, m.start()):
@@ -204,11 +340,11 @@ def _sides(
     here: list[Mention],
     start: int,
     end: int,
-    pairings: Sequence[Pairing],
+    partnerships: Sequence[_BareSides],
 ) -> tuple[list[Mention], list[Mention]]:
     """Donors and recipients named in a segment (empty lists where the text names none)."""
     if _TO_GIVER.search(cue.group()):
-        to = re.compile(r"赴").search(norm, start, cue.start())
+        to = _TO.search(norm, start, cue.start())
         giver = [m for m in here if to and m.start >= to.end()][:1]
         if giver:
             return giver, []
@@ -232,30 +368,60 @@ def _sides(
         if before:  # a giver named; a receiver not named is carried over
             givers = [with_body(text, norm, m, end, _GIVER_BODY) for m in before[:3]]
             return givers, [m for m in after if m.code not in {g.code for g in givers}][:3]
-    paired = _partnership_sides(here, pairings)
+    paired = _partnership_sides(here, partnerships)
     if paired is not None:
         return paired
     return [], _distinct(here)[:3]
 
 
 def _clause_start(norm: str, start: int, pos: int) -> int:
-    return max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, pos)), default=start)
+    """Where the clause holding ``pos`` begins: after the last break in ``[start, pos)``."""
+    last = _THROUGH_LAST_BREAK.match(norm, start, pos)
+    return start if last is None else last.end()
+
+
+@dataclass(frozen=True, slots=True)
+class _BareSides:
+    """A partnership's sides as places (institutions dropped), made once per text rather than
+    once per segment and mention."""
+
+    pairing: Pairing
+    donors: Sequence[Mention]
+    recipients: Sequence[Mention]
+    # whether a side holds a place (no institution): it depends on the place's division alone
+    _holds: dict[tuple[str, bool], bool] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, p: Pairing) -> _BareSides:
+        return cls(p, _bare(p.donors), _bare(p.recipients))
+
+    def holds(self, place: Mention, giving: bool) -> bool:
+        """Whether the giving (else the receiving) side holds ``place``, a bare place."""
+        key = (place.code, giving)
+        if key not in self._holds:
+            side = self.donors if giving else self.recipients
+            self._holds[key] = side_within(gazetteer(), [place], side)
+        return self._holds[key]
 
 
 def _partnership_sides(
-    here: Sequence[Mention], pairings: Sequence[Pairing]
+    here: Sequence[Mention], partnerships: Sequence[_BareSides]
 ) -> tuple[list[Mention], list[Mention]] | None:
     """The sides of the narrowest partnership whose two sides the segment names together."""
-    gaz = gazetteer()
-    places = [Mention(m.start, m.end, m.written, m.code) for m in here]
-    best: Pairing | None = None
-    for p in pairings:
-        donors = [m for m in places if side_within(gaz, [m], _bare(p.donors))]
-        recipients = [m for m in places if side_within(gaz, [m], _bare(p.recipients))]
+    places = _bare(here)
+    best: _BareSides | None = None
+    for p in partnerships:
+        donors = [m for m in places if p.holds(m, giving=True)]
+        recipients = [m for m in places if p.holds(m, giving=False)]
         covered = {m.start for m in donors + recipients} == {m.start for m in places}
-        if donors and recipients and covered and (best is None or _depth(p) > _depth(best)):
+        if (
+            donors
+            and recipients
+            and covered
+            and (best is None or _depth(p.pairing) > _depth(best.pairing))
+        ):
             best = p
-    return None if best is None else (list(best.donors), list(best.recipients))
+    return None if best is None else (list(best.pairing.donors), list(best.pairing.recipients))
 
 
 def _within(inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
@@ -263,7 +429,10 @@ def _within(inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
     return not inner or not outer or side_within(gazetteer(), _bare(inner), _bare(outer))
 
 
-def _bare(side: Sequence[Mention]) -> list[Mention]:
+def _bare(side: Sequence[Mention]) -> Sequence[Mention]:
+    """The places of ``side``, institutions dropped (a side without any is returned as is)."""
+    if all(m.body is None for m in side):
+        return side
     return [Mention(m.start, m.end, m.written, m.code) for m in side]
 
 
@@ -283,14 +452,12 @@ def _distinct(mentions: Iterable[Mention]) -> list[Mention]:
 def _subject(
     text: str,
     norm: str,
-    mentions: Sequence[Mention],
-    sent_start: int,
+    first: Mention | None,
     start: int,
     recipients: Sequence[Mention],
 ) -> list[Mention]:
     """The giver as the sentence's subject (惠阳区人社局坚持…，…展开与贞丰县劳务协作): the
-    first place of the sentence, when it is not a receiving place."""
-    first = next((m for m in mentions if m.start >= sent_start), None)
+    first place of the sentence (``first``), when it is not a receiving place."""
     if first is None:
         return []
     if first.code in {m.code for m in recipients} or first.start > start + 20:
@@ -338,7 +505,7 @@ def _name(
         and norm.find("”", open_q, cue.start()) < 0
     ):
         return open_q + 1, close_q  # “荔湾——南海人才高质量发展合作区”
-    clause = max((b.end() for b in _CLAUSE_BREAK.finditer(norm, start, cue.start())), default=start)
+    clause = _clause_start(norm, start, cue.start())
     lead = [m.end() for m in _NAME_START.finditer(norm, clause, cue.start())]
     begin = lead[-1] if lead else clause
     date = _LEADING_DATE.match(norm, begin)  # always matches, maybe empty
@@ -357,7 +524,7 @@ def _heading_name(norm: str, heading: tuple[int, int] | None) -> tuple[int, int]
     if heading is None:
         return None
     a, b = heading
-    colon = re.compile(r"[:：]").search(norm, a, b)
+    colon = _COLON.search(norm, a, b)
     if colon is not None:
         return (a, colon.start()) if colon.start() - a >= 2 else None
     counts = _HEADING_COUNTS.match(norm[a:b])
