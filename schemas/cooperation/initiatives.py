@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
 
 from .gazetteer import gazetteer
 from .pairing import Mention, Pairing, resolve_pronouns, side_within, with_body
@@ -158,8 +159,7 @@ class Initiative:
     mentions: list[tuple[int, int]] = field(default_factory=list)  # (offset, paragraph)
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):  # ~60 per document: built 3x faster than a frozen dataclass
     start: int
     end: int
     paragraph: int

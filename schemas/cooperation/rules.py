@@ -103,13 +103,6 @@ _BACK_REFERENCE = re.compile(r"此次|本次|这次|该(?:活动|项目|计划)"
 
 
 @dataclass(slots=True)
-class _Sentence:
-    start: int
-    end: int
-    paragraph: int
-
-
-@dataclass(slots=True)
 class _Programme:
     record: dict[str, Any]
     mentions: list[tuple[int, int]] = field(default_factory=list)  # (start, paragraph)
@@ -124,9 +117,8 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
     norm = normalize_for_matching(text)
     sentences = _split_sentences(norm)
     starts = [s.start for s in sentences]
-    sections = _with_headings(norm, sentences)
-    programmes = _find_programmes(text, norm, sentences, sections)
-    linker = _Linker(programmes, norm, {s.start: s.heading for s in sections})
+    programmes = _find_programmes(text, norm, sentences)
+    linker = _Linker(programmes, norm, {s.start: s.heading for s in sentences[1:]})
     metrics: list[dict[str, Any]] = []
     quantities = find_quantities(norm)
     for i, q in enumerate(quantities):
@@ -165,21 +157,33 @@ def extract_records(text: str) -> dict[str, list[dict[str, Any]]]:
 # --- sentences and clauses -------------------------------------------------------------------
 
 
-def _split_sentences(norm: str) -> list[_Sentence]:
-    out = [_Sentence(0, 0, 0)]  # sentinel so bisect always finds one
+def _split_sentences(norm: str) -> list[Sentence]:
+    """Sentences in order, after a sentinel (0, 0, 0) so bisect always finds one, each with
+    the section heading above it: the last short line (no sentence end) before it that is not
+    the document's first line."""
+    out = [Sentence(0, 0, 0, None)]
     paragraph = 0
     pos = 0
+    heading: tuple[int, int] | None = None
+    first_line = True
     for start, end in split_sentences(norm):
         start, end = _strip(norm, start, end)
         if start == end:
             continue
         paragraph += norm.count("\n", pos, start)
         pos = start
-        out.append(_Sentence(start, end, paragraph))
+        line_start = norm.rfind("\n", 0, start) + 1
+        line_end = norm.find("\n", end)
+        a, b = _strip(norm, line_start, len(norm) if line_end < 0 else line_end)
+        is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
+        if is_heading and not first_line and (a, b) != heading:
+            heading = (a, b)
+        first_line = False
+        out.append(Sentence(start, end, paragraph, None if is_heading else heading))
     return out
 
 
-def _clause(norm: str, start: int, end: int, sent: _Sentence) -> tuple[int, int]:
+def _clause(norm: str, start: int, end: int, sent: Sentence) -> tuple[int, int]:
     return span_between(norm, start, end, _CLAUSE_BREAK, sent.start, sent.end)
 
 
@@ -257,9 +261,7 @@ def _subject(
 # --- programmes ------------------------------------------------------------------------------
 
 
-def _find_programmes(
-    text: str, norm: str, sentences: list[_Sentence], sections: list[Sentence]
-) -> list[_Programme]:
+def _find_programmes(text: str, norm: str, sentences: list[Sentence]) -> list[_Programme]:
     """Partnerships (``pairing.py``) and initiatives (``initiatives.py``), in reading order,
     ids P1.. in that order; an initiative's parent, and a giver or receiver it does not name,
     come from the partnership that holds it."""
@@ -267,7 +269,7 @@ def _find_programmes(
     spans = [(s.start, s.end) for s in sentences[1:]]
     pairings = find_pairings(text, norm, spans, mentions)
     starts = [s.start for s in sentences]
-    initiatives = find_initiatives(text, norm, sections, mentions, pairings)
+    initiatives = find_initiatives(text, norm, sentences[1:], mentions, pairings)
     parents: list[int | None] = []
     stated = len(pairings)
     for item in initiatives:
@@ -304,27 +306,8 @@ def _find_programmes(
     return [progs[i] for i in order]
 
 
-def _with_headings(norm: str, sentences: list[_Sentence]) -> list[Sentence]:
-    """Sentences with the section heading above them: the last short line (no sentence end)
-    before them that is not the document's first line."""
-    out: list[Sentence] = []
-    heading: tuple[int, int] | None = None
-    first_line = True
-    for s in sentences[1:]:
-        line_start = norm.rfind("\n", 0, s.start) + 1
-        line_end = norm.find("\n", s.end)
-        line_end = len(norm) if line_end < 0 else line_end
-        a, b = _strip(norm, line_start, line_end)
-        is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
-        if is_heading and not first_line and (a, b) != heading:
-            heading = (a, b)
-        first_line = False
-        out.append(Sentence(s.start, s.end, s.paragraph, None if is_heading else heading))
-    return out
-
-
 def _partnership_record(
-    text: str, norm: str, pairing: Pairing, said: list[_Sentence]
+    text: str, norm: str, pairing: Pairing, said: list[Sentence]
 ) -> dict[str, Any]:
     s_start, s_end = pairing.sentence
     name = text[pairing.cue[0] : pairing.cue[1]] or "协作"  # P5: 协作 when the text names none
@@ -349,7 +332,7 @@ def _partnership_record(
     if since is not None:
         record["start_date"] = text[since.start() : since.start("since")]
     else:
-        _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+        _dates(text, norm, Sentence(s_start, s_end, 0, None), record)
         if "年" not in str(record["start_date"] or "年"):
             record["start_date"] = None
     record["end_date"] = None
@@ -374,11 +357,11 @@ def _initiative_record(text: str, norm: str, item: Initiative) -> dict[str, Any]
         "_span": list(item.name),
         "_evidence_span": [s_start, s_end],
     }
-    _dates(text, norm, _Sentence(s_start, s_end, 0), record)
+    _dates(text, norm, Sentence(s_start, s_end, 0, None), record)
     return record
 
 
-def _dates(text: str, norm: str, sent: _Sentence, record: dict[str, Any]) -> None:
+def _dates(text: str, norm: str, sent: Sentence, record: dict[str, Any]) -> None:
     window = norm[sent.start : sent.end]
     for m in _DATE.finditer(norm, sent.start, sent.end):
         date = text[m.start() : m.end() - len(m.group("since") or "")]
@@ -428,7 +411,7 @@ class _Linker:
                 return start, pid
         return None
 
-    def link(self, sent: _Sentence, pos: int, target: bool) -> str | None:
+    def link(self, sent: Sentence, pos: int, target: bool) -> str | None:
         here = self._latest("initiative", pos, lambda s, par: par == sent.paragraph)
         if here is not None:
             start, pid = here
