@@ -61,13 +61,15 @@ def enrich(records: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str,
     found. The document's other parties settle ambiguous names (白云区)."""
     from dataclasses import asdict
 
-    from .places import normalize_party
+    from .places import normalize_parties
 
     programmes = records.get("programmes") or []
     context = [str(x) for p in programmes for f in ("donors", "recipients") for x in p.get(f) or []]
+    # each distinct party settled and turned into a dict once per document, copied per use
+    settled = {text: asdict(party) for text, party in normalize_parties(context, context).items()}
     for p in programmes:
         for field, out in (("donors", "donor_places"), ("recipients", "recipient_places")):
-            p[out] = [asdict(normalize_party(str(x), context)) for x in p.get(field) or []]
+            p[out] = [dict(settled[str(x)]) for x in p.get(field) or []]
     return records
 
 
