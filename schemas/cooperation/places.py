@@ -186,8 +186,16 @@ def _hint_score(gaz: Gazetteer, code: str, codes: frozenset[str], text: str) -> 
     return score
 
 
-@lru_cache(maxsize=16384)
 def _normalize(text: str, context: tuple[str, ...]) -> Party:
+    # The context only settles an ambiguous name: the rest is cached by the name alone, so
+    # a new document (a new context) does not read its unambiguous names again.
+    party = _unambiguous(text)
+    return party if party is not None else _settle(text, context)
+
+
+@lru_cache(maxsize=16384)
+def _unambiguous(text: str) -> Party | None:
+    """The party ``text`` names whatever the context; None when it needs one to settle it."""
     gaz = gazetteer()
     reading, chain = _read(text)
     body = reading[chain.end :]
@@ -195,6 +203,15 @@ def _normalize(text: str, context: tuple[str, ...]) -> Party:
         return Party(text=text, name=reading, note="no administrative division found")
     if len(chain.candidates) == 1:
         return _party(gaz, text, chain.candidates[0], body)
+    return None
+
+
+@lru_cache(maxsize=16384)
+def _settle(text: str, context: tuple[str, ...]) -> Party:
+    """An ambiguous name (白云区) settled by what the context points at."""
+    gaz = gazetteer()
+    reading, chain = _read(text)
+    body = reading[chain.end :]
     codes, hint = _hints(context) if context else (frozenset(), "")
     scores = {c: _hint_score(gaz, c, codes, hint) for c in chain.candidates}
     top = max(scores.values())
