@@ -157,9 +157,11 @@ def _names() -> tuple[Any, list[_Name]]:
                 {k: tuple(v) for k, v in by_suffix.items()},
             )
         )
-    # a DFA: more memory than the default NFA (a few MB), a quarter less time per text
-    dfa = ahocorasick_rs.Implementation.DFA
-    return ahocorasick_rs.AhoCorasick(words, implementation=dfa), names
+    # A contiguous NFA, not a DFA: the DFA is a quarter faster scanning texts back to back,
+    # but inside the extractor, whose other work evicts it from the CPU caches between texts,
+    # it measured 1.6-2x slower per text (0.22-0.28 vs 0.13-0.14 ms, process time).
+    nfa = ahocorasick_rs.Implementation.ContiguousNFA
+    return ahocorasick_rs.AhoCorasick(words, implementation=nfa), names
 
 
 def _all_names(norm: str) -> dict[int, list[NameHit]]:
