@@ -58,6 +58,7 @@ class Grounder:
     original: str
     notes: list[str] = field(default_factory=list)  # corrections made while grounding
     _view_built: _View | None = field(default=None, init=False)
+    _parsed: dict[str, Quantity | None] = field(default_factory=dict, init=False)
 
     @property
     def _view(self) -> _View:
@@ -163,7 +164,7 @@ class Grounder:
             evidence = (cs, ce, "anchor_only")
         if span is None:
             span = (evidence[0], evidence[1], evidence[2])
-        if spec.value and spec.anchor_required and parse_quantity(self._slice(span)) is None:
+        if spec.value and spec.anchor_required and self._parse(self._slice(span)) is None:
             # The quoted anchor holds no quantity, so the number came from nowhere -- unless
             # the quote around it has exactly that number.
             span = self._quantity_fallback(rec, spec, evidence[0], evidence[1])
@@ -197,6 +198,13 @@ class Grounder:
         s, e = chunk.start + hint[0], chunk.start + hint[1]
         return (s, e, "exact") if self.cleaned.text[s:e] == expected else None
 
+    def _parse(self, anchor: str) -> Quantity | None:
+        # An anchor is parsed to check it holds a quantity, then again to check its value:
+        # usually the same string, so once per document (the result is only read).
+        if anchor not in self._parsed:
+            self._parsed[anchor] = parse_quantity(anchor)
+        return self._parsed[anchor]
+
     def _slice(self, span: tuple[int, int, str]) -> str:
         return self.cleaned.text[span[0] : span[1]]
 
@@ -204,7 +212,7 @@ class Grounder:
         """Numbers and unit must be the ones written in the source: 320余人次 cannot carry
         1000, a range bound the text lacks, or 万元. Disagreements are corrected, and noted."""
         assert spec.value is not None
-        parsed = parse_quantity(str(rec[spec.anchor]))
+        parsed = self._parse(str(rec[spec.anchor]))
         if parsed is None:
             return
         quoted = rec[spec.anchor]
