@@ -218,6 +218,19 @@ def test_long_pages_match_the_reference(chars: int) -> None:
     check(cut)
 
 
+@pytest.mark.parametrize("bits", [1, 2, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64])
+def test_radix_order_is_a_stable_argsort(bits: int) -> None:
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(bits)
+    keys = rng.integers(0, 2**bits, size=600, dtype=np.uint64, endpoint=False)
+    keys[::7] = keys[0]  # ties: their order must be kept
+    keys[1::5] = keys[1] >> np.uint64(1)
+    keys[2] = 2**bits - 1
+    for sample in (keys, keys[:1], keys[:0], np.sort(keys), keys[::-1].copy()):
+        expected = np.argsort(sample, kind="stable").tolist()
+        assert cleaning._radix_order(sample, bits).tolist() == expected
+
+
 # --- the whitespace table ----------------------------------------------------------------
 
 
