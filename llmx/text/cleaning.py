@@ -285,6 +285,8 @@ def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
     np = _numpy()  # one numpy assignment instead of a Python store per character
     before = np.frombuffer(positions, np.intc)
     np.frombuffer(mask, np.uint8)[before[drop]] = _CODE["whitespace"]
+    if len(kept) > _BLOCK:  # select from the text again, in blocks: bounded temporaries
+        return _kept(text, mask)
     gone = bytearray(len(kept))
     np.frombuffer(gone, np.uint8)[drop] = 1
     cleaned, inner = _kept(kept, gone)
