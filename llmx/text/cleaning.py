@@ -46,7 +46,7 @@ _GRAM = 5
 _CONTAINMENT = 0.8  # share of a line's 5-grams already seen above it
 _MIN_DUPLICATE_CHARS = 80  # a run of copied lines shorter than this is left alone
 _FULL_GRAMS_UP_TO = 300_000  # beyond this many chars, sample 5-grams to bound memory
-_NUMPY_GRAMS_FROM = 400  # fewer characters: a Python set per line is quicker than numpy
+_NUMPY_GRAMS_FROM = 600  # fewer characters: a Python set per line is quicker than numpy
 _BLOCK = 1 << 20  # characters per numpy block when selecting the kept text
 
 
