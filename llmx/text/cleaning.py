@@ -55,7 +55,7 @@ def _runs(mask: bytearray, pattern: bytes) -> Iterator[re.Match[bytes]]:
 
 
 def _numpy() -> ModuleType:
-    """numpy, imported on first use: ``import llmx`` and small CLI runs stay without it."""
+    """numpy, imported on first use: ``import llmx`` (and the CLI's start-up) stays without it."""
     import numpy
 
     return numpy
@@ -147,8 +147,8 @@ def _radix_order(keys: Any, bits: int) -> Any:
 
 def _copied_by_sorting(compacts: list[str]) -> list[bool | None] | None:
     """What :func:`_copied_by_sets` answers (all grams, no sampling), from two numpy sorts
-    instead of a Python string per gram (~6x faster on a news page). None when the page has
-    too many distinct characters to pack a 5-gram exactly into 64 bits."""
+    instead of a Python string per gram (~3x faster on a seed page). None when the page has
+    too many distinct characters (over 7,131) to pack a 5-gram exactly into 64 bits."""
     np = _numpy()
     codes = _codes("".join(compacts))
     n = len(codes) - _GRAM + 1  # gram start positions (some straddle two lines)
@@ -157,7 +157,7 @@ def _copied_by_sorting(compacts: list[str]) -> list[bool | None] | None:
     # Dense character ids 0..alphabet-1: a gram is then one exact base-`alphabet` number.
     # (Stable sorts: a radix sort for 16-bit codes, a merge sort otherwise; both beat the
     # default quicksort here.)
-    narrow = codes.astype(np.uint16) if len(codes) and codes.max() < 1 << 16 else codes
+    narrow = codes.astype(np.uint16) if codes.max() < 1 << 16 else codes
     order = np.argsort(narrow, kind="stable")
     new = np.empty(len(codes), bool)
     new[0] = True
@@ -261,8 +261,8 @@ def _space_runs(kept: str) -> list[tuple[int, int]]:
 
 
 def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
-    """Mark removable whitespace in the not-yet-removed text (see the module docstring);
-    return what stays, as :func:`_kept` would (taken from the text before, not again)."""
+    """Mark removable whitespace in the not-yet-removed text (see the module docstring) and
+    return what :func:`_kept` then returns (selected from the kept text, a shorter pass)."""
     kept, positions = _kept(text, mask)
     drop: list[int] = []  # indices into `kept`
     for start, end in _space_runs(kept):
