@@ -28,6 +28,7 @@ _LONGEST_CLASSIFIED = 300  # longer lines are article text, whatever cue words t
 # Breadcrumbs and menus: "香港商报官网 > 广东 > 特别报道", "联系我们|网站介绍|管理团队|".
 _NAV_START = re.compile(r"^(当前位置|您的位置|你的位置|您现在的位置|你现在的位置|所在位置)\s*:")
 _NAV_SEP = re.compile(r"\s*(?:>>?|»|›|\||丨|│|┃)\s*")
+_NAV_SEP_CHAR = re.compile(r"[>»›|丨│┃]")  # each is a _NAV_SEP match on its own
 _NAV_HOME = re.compile(r"首页|主页|官网|网站|网$|频道")
 _MENU_WORDS = re.compile(r"首页|登录|注册|网站地图|English|设为首页|加入收藏")
 
@@ -131,12 +132,14 @@ def _is_related_header(line: str) -> bool:
 def _is_nav(line: str) -> bool:
     if _NAV_START.match(line):
         return True
-    segments = [s for s in _NAV_SEP.split(line) if s]
-    separators = len(_NAV_SEP.findall(line))
-    if separators and len(segments) >= 2:
-        short = all(len(s) <= 15 and not _CLAUSE.search(s) for s in segments)
-        if short and (len(segments) >= 3 or _NAV_HOME.search(segments[0])):
-            return True
+    # A separator character means at least one _NAV_SEP match; most lines have none, and
+    # _NAV_SEP's leading \s* makes the regex engine try every position of them.
+    if _NAV_SEP_CHAR.search(line):
+        segments = [s for s in _NAV_SEP.split(line) if s]
+        if len(segments) >= 2:
+            short = all(len(s) <= 15 and not _CLAUSE.search(s) for s in segments)
+            if short and (len(segments) >= 3 or _NAV_HOME.search(segments[0])):
+                return True
     tokens = line.split()
     return (
         len(tokens) >= 4
@@ -166,7 +169,12 @@ def classify_line(line: str) -> str | None:
     if (
         (n <= 40 and _META_STRICT.match(line))
         or (n <= 60 and _META_COLON.match(line))
-        or (n <= 120 and len(set(_META_WORD.findall(line))) >= 2 and "。" not in line)
+        or (
+            n <= 120
+            and ":" in line
+            and "。" not in line
+            and len(set(_META_WORD.findall(line))) >= 2
+        )
         or _DATE_LINE.match(line)
     ):
         return "meta"
@@ -189,7 +197,8 @@ def classify_line(line: str) -> str | None:
         return "share"
     if n <= 80 and _PAGER.match(line):
         return "pager"
-    if n <= 80 and _CAPTION.search(line):
+    # Only the last branch of _CAPTION can match without 摄, and it is anchored at ^.
+    if n <= 80 and (_CAPTION.search(line) if "摄" in line else _CAPTION.match(line)):
         return "caption"
     return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from llmx.text.script import HAN_CLASS
 
@@ -30,8 +30,10 @@ _MAX_CHARS = 8  # an annotation covers at most this many preceding characters
 GLUED_LATIN = re.compile(r"\([a-zA-Z\u00c0-\u024f\u0300-\u036f]+\)")
 _PRECEDING_HAN = re.compile(rf"[{HAN_CLASS}]{{1,{_MAX_CHARS}}}$")
 _TONE_MARKS = "\u0300\u0301\u0304\u030c"  # grave, acute, macron, caron (NFD)
+_SYLLABLE_BREAK = re.compile(r"[ \t'’-]+")
 
 
+@lru_cache(maxsize=8192)  # a per-syllable fact; pinyin has ~1,600 toned syllables
 def _toneless(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable.lower())
     bare = "".join(c for c in decomposed if c not in _TONE_MARKS)
@@ -64,8 +66,10 @@ def _readings(char: str) -> frozenset[str]:
 
 def _segmentations(word: str, chars: str) -> bool:
     """Can ``word`` be cut into the readings of the last characters of ``chars``, in order?"""
+    if chars and word in _readings(chars[-1]):
+        return True  # one character's reading (most glosses): the k = 1 case below, directly
     # Try each number k of covered characters; readings must follow each other exactly.
-    for k in range(1, len(chars) + 1):
+    for k in range(2, len(chars) + 1):
         tail = chars[-k:]
         positions = {0}
         for char in tail:
@@ -94,7 +98,7 @@ def is_pinyin_annotation(annotation: str, preceding: str) -> bool:
 
     ``preceding`` is the run of Han characters right before the bracket (nearest last).
     """
-    tokens = [t for t in re.split(r"[ \t'’-]+", annotation) if t]
+    tokens = [t for t in _SYLLABLE_BREAK.split(annotation) if t]
     bare = [_toneless(t) for t in tokens]
     if not bare or not all(t.isascii() and t.isalpha() for t in bare):
         return False
