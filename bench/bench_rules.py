@@ -3,6 +3,11 @@ per second of CPU time (steadier than wall time on a shared machine), and its CP
 by stage.
 
 Run: ``.venv/bin/python bench/bench_rules.py [target_mb] [--profile] [--repeat-seeds]``
+     ``.venv/bin/python bench/bench_rules.py [target_mb] --baseline DIR [--rounds N]``
+
+``--baseline DIR`` measures another checkout (say a worktree of an older commit) against this
+one, alternating, N rounds (default 3), each in a fresh process, and prints the median MB/s of
+each and their ratio -- the before/after figure on a machine whose load varies.
 
 The corpus: the seeds' paragraphs shuffled into documents of a seed's size (fixed random
 seed), so no document repeats another word for word -- caches of per-document facts (the
@@ -26,8 +31,12 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import io
+import json
+import os
 import pstats
 import random
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -108,14 +117,48 @@ def _stages(corpus: list[str]) -> dict[str, float]:
         records = timed("extract_records", extract_records, cleaned.text)
         timed("  matching view", normalize_for_matching, cleaned.text)
         timed("  find_quantities", find_quantities, normalize_for_matching(cleaned.text))
-        grounder = timed("ground (view)", Grounder, cleaned, text)
+        grounder = timed("ground (setup)", Grounder, cleaned, text)
         timed("ground (records)", ground_chunk, grounder, task, Chunk(0, cleaned.text, 0), records)
     return {k: v / len(corpus) * 1000 for k, v in spent.items()}
 
 
+def _option(name: str, default: str) -> str:
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def _compare(target_mb: float, baseline: Path, rounds: int) -> None:
+    """This checkout against ``baseline``, alternating, each run in a fresh process."""
+    here = Path(__file__).resolve().parent.parent
+    figures: dict[str, list[dict[str, float]]] = {"baseline": [], "this": []}
+    for _ in range(rounds):
+        for label, root in (("baseline", baseline), ("this", here)):
+            env = {**os.environ, "PYTHONPATH": str(root), "LLMX_TASK_PATH": str(root)}
+            out = subprocess.run(
+                [sys.executable, __file__, str(target_mb), "--json"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"baseline: {baseline}\nthis:     {here}\n{rounds} rounds, alternating; median MB/s")
+    print(f"{'figure':18s} {'baseline':>9s} {'this':>9s} {'ratio':>7s}")
+    for key in figures["this"][0]:
+        before = statistics.median(f[key] for f in figures["baseline"])
+        after = statistics.median(f[key] for f in figures["this"])
+        print(f"{key:18s} {before:9.2f} {after:9.2f} {after / before:6.2f}x")
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if "--baseline" in sys.argv:
+        args = [a for a in args if a != _option("--baseline", "") and a != _option("--rounds", "")]
     target_mb = float(args[0]) if args else 5.0
+    if "--baseline" in sys.argv:
+        _compare(target_mb, Path(_option("--baseline", "")), int(_option("--rounds", "3")))
+        return
+    quiet = "--json" in sys.argv
     docs = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     for d in docs:  # warm-up: the converter, pinyin tables, compiled regexes
         extract_records(clean(d).text)
@@ -128,10 +171,15 @@ def main() -> None:
         corpus = _shuffled(docs, target_mb)
         how = "seed paragraphs shuffled, no verbatim repeats"
     total_mb = sum(len(d.encode("utf-8")) for d in corpus) / 1e6
-    print(f"corpus: {len(corpus)} docs, {total_mb:.2f} MB UTF-8 ({how})")
+    if not quiet:
+        print(f"corpus: {len(corpus)} docs, {total_mb:.2f} MB UTF-8 ({how})")
+    rates: dict[str, float] = {}
     start = time.process_time()
     n_quantities = sum(len(find_quantities(d)) for d in corpus)
-    _rate("find_quantities", total_mb, time.process_time() - start, f"{n_quantities} quantities")
+    seconds = time.process_time() - start
+    rates["find_quantities"] = total_mb / seconds
+    if not quiet:
+        _rate("find_quantities", total_mb, seconds, f"{n_quantities} quantities")
 
     start = time.process_time()
     n_metrics = n_programmes = 0
@@ -139,12 +187,11 @@ def main() -> None:
         records = extract_records(d)
         n_metrics += len(records["metrics"])
         n_programmes += len(records["programmes"])
-    _rate(
-        "extract_records",
-        total_mb,
-        time.process_time() - start,
-        f"{n_metrics} metrics, {n_programmes} programmes",
-    )
+    seconds = time.process_time() - start
+    rates["extract_records"] = total_mb / seconds
+    if not quiet:
+        found = f"{n_metrics} metrics, {n_programmes} programmes"
+        _rate("extract_records", total_mb, seconds, found)
 
     profile = cProfile.Profile() if "--profile" in sys.argv else None
     if profile is not None:
@@ -155,6 +202,10 @@ def main() -> None:
         buf = io.StringIO()
         pstats.Stats(profile, stream=buf).sort_stats("tottime").print_stats(20)
         print(buf.getvalue(), file=sys.stderr)
+    rates["offline pipeline"] = total_mb / seconds
+    if quiet:
+        print(json.dumps(rates))
+        return
     _rate("offline pipeline", total_mb, seconds, f"{grounded} grounded metrics; no file I/O")
 
     print("CPU ms per document, by stage (offline pipeline; indented: parts of the line above)")
