@@ -1,7 +1,8 @@
-"""The half-width fast path: same output as the plain ``str.translate`` it replaced, for all input.
+"""The fast paths of the script views give the same output as before, for all input.
 
-``to_half_width`` translates only runs of the characters NFKC folds, listed in the generated
-``_script_facts.py``; these tests hold it to a copy of the previous implementation.
+``to_half_width`` translates only runs of the characters NFKC folds, and ``to_simplified`` skips
+OpenCC for text holding nothing t2s can change, both from the generated ``_script_facts.py``;
+these tests hold them to copies of the previous implementations.
 """
 
 from __future__ import annotations
@@ -36,10 +37,28 @@ def old_to_half_width(text: str) -> str:
     return text.translate(_OLD_TABLE)
 
 
+def old_to_simplified(text: str) -> str:
+    """The previous ``to_simplified``, verbatim but for the module prefix."""
+    if not script.has_han(text):
+        return text
+    converted = script._convert(text)
+    if len(converted) == len(text):
+        return converted
+    out: list[str] = []
+    for line in text.splitlines(keepends=True):
+        for piece in script._pieces(line):
+            piece_converted = script._convert(piece)
+            if len(piece_converted) != len(piece):
+                piece_converted = "".join(script._convert_char(ch) for ch in piece)
+            out.append(piece_converted)
+    return "".join(out)
+
+
 def test_generated_facts_are_current() -> None:
-    # Stale after a Python upgrade changes unicodedata: run python -m llmx.text.script_facts_gen
+    # Stale after upgrading Python or OpenCC: run python -m llmx.text.script_facts_gen
     if unicodedata.unidata_version != _script_facts.UNIDATA_VERSION:
         pytest.skip("facts were generated for another Unicode version (script.py ignores them)")
+    assert script._t2s_facts() is not None, "facts were read from another OpenCC"
     assert script_facts_gen.OUT.read_text(encoding="utf-8") == script_facts_gen.render()
 
 
@@ -98,3 +117,101 @@ def test_normalize_for_matching_same_as_before(text: str) -> None:
 def test_long_lines_same_as_before(text: str, repeat: int) -> None:
     long = text * repeat
     assert to_half_width(long) == old_to_half_width(long)
+
+
+# --- t2s: skipping OpenCC ----------------------------------------------------------------------
+
+_KNOWN = script._t2s_facts()
+assert _KNOWN is not None
+_LOOK, _CHANGING, _AROUND = _KNOWN
+_PHRASES = sorted(_script_facts.T2S_CHANGING_PHRASES)
+
+
+def test_every_character_t2s_is_skipped_for_comes_back_unchanged() -> None:
+    quiet = "".join(
+        c for c in map(chr, range(0x10000)) if not 0xD800 <= ord(c) <= 0xDFFF and not _LOOK.match(c)
+    )
+    assert len(quiet) > 50_000
+    assert script._t2s_leaves_alone(quiet)
+    assert script._convert(quiet) == quiet
+    assert script._convert(quiet[::-1]) == quiet[::-1]
+
+
+def test_skip_is_taken_for_simplified_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_opencc(text: str) -> str:
+        raise AssertionError(f"OpenCC called on {text!r}")
+
+    simplified = "东西部协作：贞丰县覆盖320人次，什么都好。"
+    monkeypatch.setattr(script, "_convert", no_opencc)
+    assert to_simplified(simplified) == simplified
+    for changing in ("協作", "反覆", "傢俱", "𫐷"):
+        assert not script._t2s_leaves_alone(f"覆盖{changing}家具")
+
+
+def test_without_matching_facts_opencc_always_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_script_facts, "OPENCC_DIGEST", "another opencc")
+    script._t2s_facts.cache_clear()
+    try:
+        assert script._t2s_facts() is None
+        assert not script._t2s_leaves_alone("东西部协作")
+        assert to_simplified("東西部協作反覆") == "东西部协作反复"
+    finally:
+        monkeypatch.undo()
+        script._t2s_facts.cache_clear()
+    assert script._t2s_facts() is not None
+
+
+def test_every_changing_phrase_is_converted_among_quiet_text() -> None:
+    # Read afresh from OpenCC's dictionaries, not from the generated module under test.
+    for phrase in script_facts_gen.t2s_changes()[1]:
+        for text in (phrase, f"覆盖{phrase}什么", f"么{phrase}", f"{phrase}覆"):
+            assert to_simplified(text) == old_to_simplified(text), text
+
+
+# Neighbourhoods of what t2s changes: its characters and phrases, pieces of phrases, the
+# simplified characters those phrases differ by, IDS operators, variation selectors.
+_t2s_pieces = st.one_of(
+    st.sampled_from(_PHRASES),
+    st.sampled_from(_PHRASES).map(lambda p: p[1:]),
+    st.sampled_from(_PHRASES).map(lambda p: p[:-1]),
+    st.sampled_from(sorted(_AROUND)),
+    st.sampled_from(sorted(set("".join(_script_facts.T2S_CHANGING_PHRASES.values())))),
+    st.sampled_from("东西部协作贞丰县覆盖什么反复家具干净乾隆头发后台著名"),
+    st.sampled_from("協作幫扶東醫療專業頭髮後臺"),
+    st.sampled_from("⿰⿱⿲⿳⿴⿵⿶⿷⿸⿹⿺⿻\ufe00\ufe0f\U000e0100\x00 ，。\n"),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0xF900, max_codepoint=0xFAFF),
+    st.characters(min_codepoint=0x20000, max_codepoint=0x2A6DF),
+    st.characters(categories=["Cs"]),
+    st.characters(),
+)
+_t2s_text = st.lists(_t2s_pieces, max_size=40).map("".join)
+_quiet = st.lists(
+    st.one_of(
+        st.sampled_from("东西部协作贞丰县覆盖什么家具干净乾隆头发后台著名⿰\ufe00\x00 ，。\n"),
+        st.sampled_from(_PHRASES).map(lambda p: p[1:]),
+        st.sampled_from(_PHRASES).map(lambda p: p[:-1]),
+    ),
+    max_size=30,
+).map("".join)
+# Mostly text t2s leaves alone, with at most one thing it changes somewhere in it.
+_nearly_quiet = st.tuples(_quiet, st.one_of(st.just(""), _t2s_pieces), _quiet).map("".join)
+
+
+@settings(max_examples=200)
+@given(_t2s_text)
+def test_to_simplified_same_as_before(text: str) -> None:
+    assert to_simplified(text) == old_to_simplified(text)
+
+
+@settings(max_examples=300)
+@given(_nearly_quiet)
+def test_nearly_quiet_text_same_as_before(text: str) -> None:
+    assert to_simplified(text) == old_to_simplified(text)
+
+
+@settings(max_examples=200)
+@given(st.one_of(_t2s_text, _nearly_quiet))
+def test_skipped_text_is_what_opencc_returns(text: str) -> None:
+    if script._t2s_leaves_alone(text):
+        assert script._convert(text) == text
