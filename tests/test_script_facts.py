@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -137,6 +138,15 @@ def test_every_character_t2s_is_skipped_for_comes_back_unchanged() -> None:
     assert script._convert(quiet[::-1]) == quiet[::-1]
 
 
+@pytest.fixture
+def fresh_facts() -> Iterator[None]:
+    """_t2s_facts computed again (another test may have cached it under a fake converter)."""
+    script._t2s_facts.cache_clear()
+    yield
+    script._t2s_facts.cache_clear()
+
+
+@pytest.mark.usefixtures("fresh_facts")
 def test_skip_is_taken_for_simplified_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_opencc(text: str) -> str:
         raise AssertionError(f"OpenCC called on {text!r}")
@@ -148,17 +158,12 @@ def test_skip_is_taken_for_simplified_text_only(monkeypatch: pytest.MonkeyPatch)
         assert not script._t2s_leaves_alone(f"覆盖{changing}家具")
 
 
+@pytest.mark.usefixtures("fresh_facts")
 def test_without_matching_facts_opencc_always_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_script_facts, "OPENCC_DIGEST", "another opencc")
-    script._t2s_facts.cache_clear()
-    try:
-        assert script._t2s_facts() is None
-        assert not script._t2s_leaves_alone("东西部协作")
-        assert to_simplified("東西部協作反覆") == "东西部协作反复"
-    finally:
-        monkeypatch.undo()
-        script._t2s_facts.cache_clear()
-    assert script._t2s_facts() is not None
+    assert script._t2s_facts() is None
+    assert not script._t2s_leaves_alone("东西部协作")
+    assert to_simplified("東西部協作反覆") == "东西部协作反复"
 
 
 def test_every_changing_phrase_is_converted_among_quiet_text() -> None:
@@ -166,6 +171,12 @@ def test_every_changing_phrase_is_converted_among_quiet_text() -> None:
     for phrase in script_facts_gen.t2s_changes()[1]:
         for text in (phrase, f"覆盖{phrase}什么", f"么{phrase}", f"{phrase}覆"):
             assert to_simplified(text) == old_to_simplified(text), text
+
+
+def test_unknown_converter_layout_means_no_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert script.opencc_digest() == _script_facts.OPENCC_DIGEST
+    monkeypatch.setattr(script, "_converter", object)  # no .config: another OpenCC package
+    assert script.opencc_digest() is None
 
 
 # Neighbourhoods of what t2s changes: its characters and phrases, pieces of phrases, the

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 # traditional -> simplified conversion.
 HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN = re.compile(f"[{HAN_CLASS}]")
+# Every character outside the BMP. Classes of generated facts list BMP characters and add this
+# whole range (a superset): ``re`` would test many astral ranges one by one for each character.
+_ASTRAL = "\U00010000-\U0010ffff"
 
 
 def has_han(text: str) -> bool:
@@ -104,20 +107,17 @@ def opencc_files() -> list[Path]:
 def opencc_digest() -> str | None:
     """SHA-256 of the OpenCC version and the t2s config and dictionaries in use (None when one
     cannot be read): whether ``_script_facts``' t2s entries describe this converter."""
-    from opencc import __version__
-
-    digest = hashlib.sha256(f"opencc {__version__}\n".encode())
     try:
+        from opencc import __version__
+
+        digest = hashlib.sha256(f"opencc {__version__}\n".encode())
         for path in opencc_files():
             data = path.read_bytes()
             digest.update(f"{path.name} {len(data)}\n".encode())
             digest.update(data)
-    except (OSError, ValueError):
-        return None
+    except (ImportError, AttributeError, TypeError, OSError, ValueError):
+        return None  # not the opencc wheel's usual layout: convert everything, as before
     return digest.hexdigest()
-
-
-_ASTRAL = "\U00010000-\U0010ffff"
 
 
 _Phrases = dict[str, list[tuple[str, int]]]
@@ -130,7 +130,7 @@ def _t2s_facts() -> tuple[re.Pattern[str], re.Pattern[str], _Phrases] | None:
     one ``_script_facts`` was read from. Astral characters all count as changing."""
     if opencc_digest() != facts.OPENCC_DIGEST:
         return None
-    around: dict[str, list[tuple[str, int]]] = {}
+    around: _Phrases = {}
     for key, value in facts.T2S_CHANGING_PHRASES.items():
         for offset, char in enumerate(key):
             if len(key) != len(value) or char != value[offset]:
@@ -206,11 +206,10 @@ class _HalfWidth(dict[int, int]):
 
 _HALF_WIDTH = _HalfWidth()
 
-# Runs of the characters NFKC folds (listed for one Unicode version) and of any astral character
-# (a superset: ``re`` would test astral ranges one by one for every character): translating only
-# those runs skips str.translate's per-character dict lookup on the rest of a Chinese text.
+# Runs of the characters NFKC folds (listed for one Unicode version) and of astral ones:
+# translating only those runs skips str.translate's per-character dict lookup on the rest.
 _FOLDABLE = (
-    re.compile(f"[{facts.HALF_WIDTH_BMP_CLASS}\U00010000-\U0010ffff]+")
+    re.compile(f"[{facts.HALF_WIDTH_BMP_CLASS}{_ASTRAL}]+")
     if unicodedata.unidata_version == facts.UNIDATA_VERSION
     else None
 )
