@@ -283,7 +283,7 @@ _PERCENT = re.compile(
 _WHOLE_NUMBER = re.compile(rf"(?P<pre>{_PRE_RE})?(?P<num>{_NUMBER})(?P<suf>[余多来])?")
 _GROUPS = ("pre", "num", "unit1", "sep", "num2", "suf", "unit", "post")
 _ARABIC = re.compile(r"([\d,]+(?:\.\d+)?)([十百千]?[万亿]|[百千])?")
-_PERCENT_WORD = "百分之"  # every _PERCENT match holds it: text without it needs no scan
+_PERCENT_WORD = "百分之"  # every _PERCENT match holds it
 
 
 def parse_number(text: str) -> tuple[float, float | None] | None:
@@ -367,11 +367,12 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _from_match(text, norm, m)
         if q is not None:
             found.append(q)
-    for m in _PERCENT.finditer(norm) if _PERCENT_WORD in norm else ():
-        q = _from_percent(text, norm, m)
-        if q is not None and not any(o.start < q.end and q.start < o.end for o in found):
-            found.append(q)
-    found.sort(key=lambda q: q.start)
+    if _PERCENT_WORD in norm:  # no percent scan (~15% of the time) for text without 百分之
+        for m in _PERCENT.finditer(norm):
+            q = _from_percent(text, norm, m)
+            if q is not None and not any(o.start < q.end and q.start < o.end for o in found):
+                found.append(q)
+        found.sort(key=lambda q: q.start)  # the first scan's are in order already
     return found
 
 
