@@ -7,10 +7,15 @@ output against the source, gold against predictions); llmx never reports text fr
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from functools import cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmx.text import _script_facts as facts
 
 if TYPE_CHECKING:
     from opencc import OpenCC
@@ -20,6 +25,9 @@ if TYPE_CHECKING:
 # traditional -> simplified conversion.
 HAN_CLASS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HAN = re.compile(f"[{HAN_CLASS}]")
+# Every character outside the BMP. Classes of generated facts list BMP characters and add this
+# whole range (a superset): ``re`` would test many astral ranges one by one for each character.
+_ASTRAL = "\U00010000-\U0010ffff"
 
 
 def has_han(text: str) -> bool:
@@ -78,6 +86,81 @@ def _convert(text: str) -> str:
     return "".join(_convert_piece(piece) for piece in _pieces(text))
 
 
+def opencc_files() -> list[Path]:
+    """The t2s config the converter loaded, then each dictionary it names, in order."""
+    config = Path(_converter().config)
+    names: list[str] = []
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                names.append(node["file"])
+            node = list(node.values())
+        if isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(json.loads(config.read_text(encoding="utf-8")))
+    return [config, *(config.parent / name for name in names)]
+
+
+def opencc_digest() -> str | None:
+    """SHA-256 of the OpenCC version and the t2s config and dictionaries in use (None when one
+    cannot be read): whether ``_script_facts``' t2s entries describe this converter."""
+    try:
+        from opencc import __version__
+
+        digest = hashlib.sha256(f"opencc {__version__}\n".encode())
+        for path in opencc_files():
+            data = path.read_bytes()
+            digest.update(f"{path.name} {len(data)}\n".encode())
+            digest.update(data)
+    except (ImportError, AttributeError, TypeError, OSError, ValueError):
+        return None  # not the opencc wheel's usual layout: convert everything, as before
+    return digest.hexdigest()
+
+
+_Phrases = dict[str, list[tuple[str, int]]]
+
+
+@cache
+def _t2s_facts() -> tuple[re.Pattern[str], re.Pattern[str], _Phrases] | None:
+    """(any character worth a look, a character t2s changes alone, changing phrases by each
+    character that differs in them with its offset), or None when the OpenCC in use is not the
+    one ``_script_facts`` was read from. Astral characters all count as changing."""
+    if opencc_digest() != facts.OPENCC_DIGEST:
+        return None
+    around: _Phrases = {}
+    for key, value in facts.T2S_CHANGING_PHRASES.items():
+        for offset, char in enumerate(key):
+            if len(key) != len(value) or char != value[offset]:
+                around.setdefault(char, []).append((key, offset))
+    changing = f"{facts.T2S_CHANGING_BMP_CLASS}{_ASTRAL}"
+    look = re.compile(f"[{changing}{''.join(map(re.escape, around))}]")
+    return look, re.compile(f"[{changing}]"), around
+
+
+def _t2s_leaves_alone(text: str) -> bool:
+    """True when OpenCC t2s would return ``text`` unchanged (False when unsure).
+
+    OpenCC copies each character that no dictionary key matches and writes the entry's value
+    for a match, so text holding no key whose value differs comes back as it was: no changing
+    character, and no changing phrase (each holds one of its differing characters).
+    """
+    known = _t2s_facts()
+    if known is None:
+        return False
+    look, changing, around = known
+    for match in look.finditer(text):
+        if changing.match(match.group()):
+            return False
+        at = match.start()
+        for key, offset in around[match.group()]:
+            if at >= offset and text.startswith(key, at - offset):
+                return False
+    return True
+
+
 @cache
 def _convert_char(ch: str) -> str:
     out = _convert(ch)
@@ -92,8 +175,8 @@ def to_simplified(text: str) -> str:
     long line) falls back to character-by-character conversion, and a character whose
     conversion is not one character stays as it is.
     """
-    if not has_han(text):
-        return text
+    if not has_han(text) or _t2s_leaves_alone(text):
+        return text  # t2s would copy it: skip OpenCC (slow on cold caches even then)
     converted = _convert(text)
     if len(converted) == len(text):
         return converted
@@ -123,12 +206,26 @@ class _HalfWidth(dict[int, int]):
 
 _HALF_WIDTH = _HalfWidth()
 
+# Runs of the characters NFKC folds (listed for one Unicode version) and of astral ones:
+# translating only those runs skips str.translate's per-character dict lookup on the rest.
+_FOLDABLE = (
+    re.compile(f"[{facts.HALF_WIDTH_BMP_CLASS}{_ASTRAL}]+")
+    if unicodedata.unidata_version == facts.UNIDATA_VERSION
+    else None
+)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_HALF_WIDTH)
+
 
 def to_half_width(text: str) -> str:
     """Fold full-width ASCII, digits, punctuation and spaces to half-width; same length."""
     if text.isascii():
         return text
-    return text.translate(_HALF_WIDTH)
+    if _FOLDABLE is None:
+        return text.translate(_HALF_WIDTH)
+    return _FOLDABLE.sub(_fold_run, text)
 
 
 def normalize_for_matching(text: str) -> str:
