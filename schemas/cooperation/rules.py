@@ -166,16 +166,19 @@ def _split_sentences(norm: str) -> list[Sentence]:
     pos = 0
     heading: tuple[int, int] | None = None
     first_line = True
+    line_end = -1  # where the line of the sentence before ends: a line's facts are read once
     for start, end in split_sentences(norm):
         start, end = _strip(norm, start, end)
         if start == end:
             continue
         paragraph += norm.count("\n", pos, start)
         pos = start
-        line_start = norm.rfind("\n", 0, start) + 1
-        line_end = norm.find("\n", end)
-        a, b = _strip(norm, line_start, len(norm) if line_end < 0 else line_end)
-        is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
+        if start > line_end:  # sentences hold no line break: a start before it is that line
+            line_start = norm.rfind("\n", 0, start) + 1
+            line_end = norm.find("\n", end)
+            line_end = len(norm) if line_end < 0 else line_end
+            a, b = _strip(norm, line_start, line_end)
+            is_heading = 2 <= b - a <= _HEADING_MAX and not _SENTENCE_END.search(norm, a, b)
         if is_heading and not first_line and (a, b) != heading:
             heading = (a, b)
         first_line = False
