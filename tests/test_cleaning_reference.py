@@ -127,20 +127,20 @@ STEPS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(pages())
 def test_clean_matches_the_reference(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(st.one_of(pages(), st.text(max_size=300)), STEPS)
 def test_clean_matches_the_reference_with_small_thresholds(text: str, steps: dict) -> None:
     with small_thresholds():
         check(text, **steps)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.sampled_from([*SPACES, *BREAKS, *ODD, "a", "。", "字", SEED_LINES[0]]), max_size=40
@@ -169,7 +169,7 @@ def test_seeds_and_seed_variants_match_the_reference(seed: int) -> None:
 near_copies = st.lists(st.text(alphabet="甲乙丙 丁\u3000a", max_size=60), max_size=40)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(near_copies, st.lists(st.sampled_from(SEED_LINES), max_size=40)))
 def test_find_duplicate_lines_matches_the_reference(lines: list[str]) -> None:
     expected = reference.find_duplicate_lines(lines)
@@ -204,6 +204,7 @@ def test_a_page_with_more_characters_than_fit_in_64_bit_grams_matches_the_refere
     check("\n".join(lines))
 
 
+@pytest.mark.slow  # ~1 s of pages either side of the sampling threshold
 @pytest.mark.parametrize("chars", [250_000, 310_000])
 def test_long_pages_match_the_reference(chars: int) -> None:
     """Either side of 300,000 characters, where 5-grams start being sampled."""
@@ -257,7 +258,7 @@ CUES += [">", ">>", " > ", "»", "›", "|", "丨", "│", "┃", "摄", " 冯�
 line_parts = st.sampled_from([*CUES, *JUNK])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.one_of(st.lists(line_parts, max_size=12).map("".join), st.sampled_from(SEED_LINES)))
 def test_classify_line_matches_the_reference(line: str) -> None:
     assert classify_line(line) == reference.classify_line(line)
@@ -289,7 +290,7 @@ SYLLABLES += ["data", "Ltd", "café", "péi", "xùn", "huán", "shù", "dān", "
 syllables = st.sampled_from(SYLLABLES)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.lists(syllables, min_size=1, max_size=3).map(" ".join)
     | st.lists(syllables, min_size=1, max_size=3).map("".join),
@@ -303,7 +304,7 @@ def test_pinyin_verdicts_match_the_reference(annotation: str, preceding: str) ->
     assert pinyin._segmentations(word, preceding) == reference._segmentations(word, preceding)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(pages())
 def test_find_pinyin_matches_the_reference(text: str) -> None:
     assert find_pinyin(text) == reference.find_pinyin(text)

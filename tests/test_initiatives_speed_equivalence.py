@@ -81,7 +81,7 @@ def _named(m: re.Match[str]) -> tuple[Any, ...]:
 # --- the rewritten pieces, on made-up windows --------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(texts, st.data())
 def test_cue_patterns_find_what_the_single_regexes_found(norm: str, data: st.DataObject) -> None:
     start, end = _window(data, norm)
@@ -97,7 +97,7 @@ def test_cue_patterns_find_what_the_single_regexes_found(norm: str, data: st.Dat
         assert got_spans == [m.span() for m in reference.finditer(norm, start, end)]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(texts, st.data())
 def test_first_cue_segments_and_clause_starts_as_before(norm: str, data: st.DataObject) -> None:
     start, end = _window(data, norm)
@@ -121,7 +121,7 @@ def test_the_walk_goes_on_from_the_end_of_a_skipped_cue() -> None:
     assert norm[slice(*got[0].span("activity"))] == "方面“五项活动”"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=75, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 60), st.integers(0, 6)), max_size=12),
     st.booleans(),
@@ -165,7 +165,7 @@ def _both_finders() -> Iterator[list[int]]:
         rules.find_initiatives = saved
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=125, deadline=None)
 @given(texts)
 def test_find_initiatives_answers_as_before_on_made_up_texts(text: str) -> None:
     with _both_finders() as calls:

@@ -302,7 +302,7 @@ def _sentences(norm: str, rnd: random.Random | None = None) -> list[tuple[int, i
     return spans
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=125, deadline=None)
 @given(tokens, st.randoms(use_true_random=False))
 def test_mentions_pronouns_and_pairings_match_the_replaced_code(
     words: list[str], rnd: random.Random
@@ -325,7 +325,7 @@ def test_mentions_pronouns_and_pairings_match_the_replaced_code(
         assert [_p(p) for p in new] == [_p(p) for p in old]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(tokens, st.randoms(use_true_random=False))
 def test_nesting_with_repeated_pairs_matches_the_replaced_code(
     words: list[str], rnd: random.Random
@@ -409,7 +409,7 @@ mention = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.lists(mention, max_size=4), st.lists(mention, max_size=4))
 def test_side_within_matches_the_replaced_code(inner: list[Any], outer: list[Any]) -> None:
     gaz = gazetteer()

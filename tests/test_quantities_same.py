@@ -75,27 +75,27 @@ _pieces = st.one_of(
 _text = st.lists(_pieces, max_size=60).map("".join)
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(_text)
 def test_find_quantities_same_as_before(text: str) -> None:
     assert _fields(new.find_quantities(text)) == _fields(old.find_quantities(text))
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(_text)
 def test_scan_matches_same_as_before(text: str) -> None:
     assert _matches(new._QUANTITY, text) == _matches(old._QUANTITY, text)
     assert _matches(new._PERCENT, text) == _matches(old._PERCENT, text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.lists(_pieces, max_size=6).map("".join))
 def test_parsers_same_as_before(text: str) -> None:
     assert new.parse_number(text) == old.parse_number(text)
     assert _fields(new.parse_quantity(text)) == _fields(old.parse_quantity(text))
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(_text, st.integers(min_value=1, max_value=400))
 def test_long_lines_same_as_before(text: str, repeat: int) -> None:
     long = text * repeat

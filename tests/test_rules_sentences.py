@@ -70,7 +70,7 @@ PIECES = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 def test_one_pass_sentences_match_the_two_pass_reference(norm: str) -> None:
     got = [tuple(s) for s in rules._split_sentences(norm)[1:]]

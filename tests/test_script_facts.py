@@ -70,6 +70,7 @@ def test_fast_path_is_on_for_this_python() -> None:
     )
 
 
+@pytest.mark.slow  # every code point: ~1 s; the default run keeps the hypothesis checks
 def test_every_code_point_folds_as_before() -> None:
     # Both are per-character maps, so one string holding every code point (surrogates too)
     # checks every character; shuffled neighbours are covered by the hypothesis tests.
@@ -102,7 +103,7 @@ _any_text = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(_any_text)
 def test_to_half_width_same_as_before(text: str) -> None:
     assert to_half_width(text) == old_to_half_width(text)
@@ -209,19 +210,19 @@ _quiet = st.lists(
 _nearly_quiet = st.tuples(_quiet, st.one_of(st.just(""), _t2s_pieces), _quiet).map("".join)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(_t2s_text)
 def test_to_simplified_same_as_before(text: str) -> None:
     assert to_simplified(text) == old_to_simplified(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(_nearly_quiet)
 def test_nearly_quiet_text_same_as_before(text: str) -> None:
     assert to_simplified(text) == old_to_simplified(text)
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.one_of(_t2s_text, _nearly_quiet))
 def test_skipped_text_is_what_opencc_returns(text: str) -> None:
     if script._t2s_leaves_alone(text):

@@ -43,7 +43,7 @@ _text = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(_text)
 def test_split_sentences_same_as_before(text: str) -> None:
     assert split_sentences(text) == old_split_sentences(text)
