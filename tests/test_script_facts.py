@@ -7,6 +7,7 @@ these tests hold them to copies of the previous implementations.
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from collections.abc import Iterator
@@ -55,11 +56,21 @@ def old_to_simplified(text: str) -> str:
     return "".join(out)
 
 
+# A newer OpenCC on a fresh machine must not fail the suite: to_simplified then always runs
+# OpenCC (correct, only slower), and these tests say why they are skipped.
+_OTHER_OPENCC = (
+    "the t2s facts were read from another OpenCC, so to_simplified always runs it: "
+    "regenerate them with python -m llmx.text.script_facts_gen"
+)
+needs_t2s_facts = pytest.mark.skipif(script._t2s_facts() is None, reason=_OTHER_OPENCC)
+
+
 def test_generated_facts_are_current() -> None:
     # Stale after upgrading Python or OpenCC: run python -m llmx.text.script_facts_gen
     if unicodedata.unidata_version != _script_facts.UNIDATA_VERSION:
         pytest.skip("facts were generated for another Unicode version (script.py ignores them)")
-    assert script._t2s_facts() is not None, "facts were read from another OpenCC"
+    if script._t2s_facts() is None:
+        pytest.skip(_OTHER_OPENCC)
     assert script_facts_gen.OUT.read_text(encoding="utf-8") == script_facts_gen.render()
 
 
@@ -124,11 +135,11 @@ def test_long_lines_same_as_before(text: str, repeat: int) -> None:
 # --- t2s: skipping OpenCC ----------------------------------------------------------------------
 
 _KNOWN = script._t2s_facts()
-assert _KNOWN is not None
-_LOOK, _CHANGING, _AROUND = _KNOWN
+_LOOK, _CHANGING, _AROUND = _KNOWN or (re.compile("(?!)"), re.compile("(?!)"), {})
 _PHRASES = sorted(_script_facts.T2S_CHANGING_PHRASES)
 
 
+@needs_t2s_facts
 def test_every_character_t2s_is_skipped_for_comes_back_unchanged() -> None:
     quiet = "".join(
         c for c in map(chr, range(0x10000)) if not 0xD800 <= ord(c) <= 0xDFFF and not _LOOK.match(c)
@@ -147,6 +158,7 @@ def fresh_facts() -> Iterator[None]:
     script._t2s_facts.cache_clear()
 
 
+@needs_t2s_facts
 @pytest.mark.usefixtures("fresh_facts")
 def test_skip_is_taken_for_simplified_text_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_opencc(text: str) -> str:
@@ -174,6 +186,7 @@ def test_every_changing_phrase_is_converted_among_quiet_text() -> None:
             assert to_simplified(text) == old_to_simplified(text), text
 
 
+@needs_t2s_facts
 def test_unknown_converter_layout_means_no_digest(monkeypatch: pytest.MonkeyPatch) -> None:
     assert script.opencc_digest() == _script_facts.OPENCC_DIGEST
     monkeypatch.setattr(script, "_converter", object)  # no .config: another OpenCC package
@@ -186,7 +199,7 @@ _t2s_pieces = st.one_of(
     st.sampled_from(_PHRASES),
     st.sampled_from(_PHRASES).map(lambda p: p[1:]),
     st.sampled_from(_PHRASES).map(lambda p: p[:-1]),
-    st.sampled_from(sorted(_AROUND)),
+    st.sampled_from(sorted(set("".join(_script_facts.T2S_CHANGING_PHRASES)))),
     st.sampled_from(sorted(set("".join(_script_facts.T2S_CHANGING_PHRASES.values())))),
     st.sampled_from("东西部协作贞丰县覆盖什么反复家具干净乾隆头发后台著名"),
     st.sampled_from("協作幫扶東醫療專業頭髮後臺"),
