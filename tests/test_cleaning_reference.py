@@ -26,6 +26,10 @@ from llmx.text.boilerplate import classify_line
 from llmx.text.cleaning import clean, find_duplicate_lines
 from llmx.text.pinyin import find_pinyin, is_pinyin_annotation
 
+# Oracle tests of the issue-13 speed round (new code against a copy of the old): with the
+# slow suite, which CI runs; the modules' own tests stay in the default run.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[1]
 SEED_TEXTS = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))]
 SEED_LINES = sorted({line.strip() for text in SEED_TEXTS for line in text.splitlines()} - {""})

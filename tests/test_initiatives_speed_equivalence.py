@@ -20,10 +20,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmx.tasks import load_task
+
+# Oracle tests of the issue-13 speed round (new code against a copy of the old): with the
+# slow suite, which CI runs; the modules' own tests stay in the default run.
+pytestmark = pytest.mark.slow
+
 
 ROOT = Path(__file__).parents[1]
 _TASK = load_task("cooperation")

@@ -14,11 +14,17 @@ from functools import cache
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmx.tasks import load_task
 from llmx.text.script import normalize_for_matching
+
+# Oracle tests of the issue-13 speed round (new code against a copy of the old): with the
+# slow suite, which CI runs; the modules' own tests stay in the default run.
+pytestmark = pytest.mark.slow
+
 
 TASK = load_task("cooperation")
 pairing: Any = importlib.import_module(f"{TASK.module.__name__}.pairing")  # type: ignore[union-attr]

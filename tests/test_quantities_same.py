@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import _quantities_before as old
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import llmx.quantities as new
+
+# Oracle tests of the issue-13 speed round (new code against a copy of the old): with the
+# slow suite, which CI runs; the modules' own tests stay in the default run.
+pytestmark = pytest.mark.slow
+
 
 SEEDS = sorted((Path(__file__).parents[1] / "seeds").glob("*.txt"))
 

@@ -139,6 +139,7 @@ _LOOK, _CHANGING, _AROUND = _KNOWN or (re.compile("(?!)"), re.compile("(?!)"), {
 _PHRASES = sorted(_script_facts.T2S_CHANGING_PHRASES)
 
 
+@pytest.mark.slow  # every BMP character through OpenCC: ~0.5 s
 @needs_t2s_facts
 def test_every_character_t2s_is_skipped_for_comes_back_unchanged() -> None:
     quiet = "".join(
@@ -223,18 +224,21 @@ _quiet = st.lists(
 _nearly_quiet = st.tuples(_quiet, st.one_of(st.just(""), _t2s_pieces), _quiet).map("".join)
 
 
+@pytest.mark.slow  # oracle test of the speed round: with the slow suite
 @settings(max_examples=100)
 @given(_t2s_text)
 def test_to_simplified_same_as_before(text: str) -> None:
     assert to_simplified(text) == old_to_simplified(text)
 
 
+@pytest.mark.slow  # oracle test of the speed round: with the slow suite
 @settings(max_examples=150)
 @given(_nearly_quiet)
 def test_nearly_quiet_text_same_as_before(text: str) -> None:
     assert to_simplified(text) == old_to_simplified(text)
 
 
+@pytest.mark.slow  # oracle test of the speed round: with the slow suite
 @settings(max_examples=100)
 @given(st.one_of(_t2s_text, _nearly_quiet))
 def test_skipped_text_is_what_opencc_returns(text: str) -> None:

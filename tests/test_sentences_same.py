@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmx.text.sentences import split_sentences
+
+# Oracle tests of the issue-13 speed round (new code against a copy of the old): with the
+# slow suite, which CI runs; the modules' own tests stay in the default run.
+pytestmark = pytest.mark.slow
+
 
 # The previous boundary pattern and function, verbatim.
 _OLD_BOUNDARY = re.compile(
