@@ -410,3 +410,15 @@ def test_help_between_two_places_implies_their_partnership_unless_the_giver_is_p
     text = "贵州大学选派5名博士赴黔西南州册亨县开展科技帮扶。"
     [i] = _programmes(text)
     assert (i["kind"], i["donors"], i["parent"]) == ("initiative", ["贵州大学"], None)
+
+
+def test_lone_surrogates_in_the_text_do_not_stop_the_place_scan() -> None:
+    # A JSON "\ud800" decodes to a lone surrogate, which UTF-8 (the place automaton's input)
+    # cannot hold: the document failed with an internal UnicodeEncodeError.
+    text = "惠阳区对口帮扶贞丰县\ud800，培训320人次\udfff。"
+    records = extract_records(text)
+    same = extract_records(text.replace("\ud800", "\ufffd").replace("\udfff", "\ufffd"))
+    assert [(p["donors"], p["recipients"]) for p in records["programmes"]] == [
+        (["惠阳区"], ["贞丰县"])
+    ]
+    assert [m["_span"] for m in records["metrics"]] == [m["_span"] for m in same["metrics"]]

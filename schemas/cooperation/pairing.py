@@ -54,6 +54,7 @@ _BODY = re.compile(
 )
 _PRONOUN = re.compile(r"(?:该|我|本)([省市州县区])")
 _GENERIC = frozenset({"城区", "郊区", "矿区", "市区", "新区"})
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SUFFIXES = frozenset("省市州县区")
 _NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中医院第二批对口帮扶)
 _CLAUSE = re.compile(r"[，,；;。！？!?\n]")
@@ -168,7 +169,10 @@ def _all_names(norm: str) -> dict[int, list[NameHit]]:
     """Names starting at each position of ``norm``, longest first: (end, codes, strong, wide).
     Strong: an official name, or a short name with its division's suffix (黔南州)."""
     automaton, names = _names()
-    matches = automaton.find_matches_as_indexes(norm, overlapping=True)
+    # The automaton reads UTF-8, which has no lone surrogates (a JSON "\ud800" in the input):
+    # scan with U+FFFD in their place, same length, so offsets hold and no name changes.
+    scanned = _LONE_SURROGATE.sub("\ufffd", norm) if _LONE_SURROGATE.search(norm) else norm
+    matches = automaton.find_matches_as_indexes(scanned, overlapping=True)
     # by start, longest first: two C-keyed stable sorts, cheaper than one Python key
     matches.sort(key=_END, reverse=True)
     matches.sort(key=_START)
