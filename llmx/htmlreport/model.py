@@ -214,14 +214,6 @@ def record_view(
     )
 
 
-def kinds_of(task: Task, results: Iterable[DocResult]) -> tuple[str, ...]:
-    """The task's kinds, then any other record list a result carries (an older task's)."""
-    kinds = list(task.kinds)
-    for r in results:
-        kinds += [k for k in r.model_extra or {} if k not in kinds]
-    return tuple(kinds)
-
-
 def doc_view(
     task: Task, kinds: tuple[str, ...], n: int, result: DocResult, finder: TextFinder
 ) -> DocView:
