@@ -160,19 +160,23 @@ class RunProgress:
 
     def line(self) -> str:
         """The plain progress line."""
-        held = self.waiting()
+        held = self.held()
         return (
             f"llmx: {self.position()}; {self.errors} errors, {self.requests} requests, "
-            f"{self.tokens} tokens; {self.pace()}"
-            + (f"; {held} more finished, waiting on an earlier document" if held else "")
+            f"{self.tokens} tokens; {self.pace()}" + (f"; {held}" if held else "")
         )
+
+    def held(self) -> str:
+        """``3 more finished, waiting on an earlier document`` (empty when none waits)."""
+        n = self.waiting()
+        return f"{n} more finished, waiting on an earlier document" if n else ""
 
     def _refresh(self) -> None:
         if not self.enabled:
             return
         recs = " ".join(f"{k} {v}" for k, v in self.records.items())
-        held = self.waiting()
-        recs += f" · {held} more finished, waiting on an earlier document" if held else ""
+        held = self.held()
+        recs += f" · {held}" if held else ""
         self._progress.update(
             self._task,
             total=self.total,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -98,3 +99,12 @@ class DocResult(BaseModel):
 
     def set_records(self, kind: str, records: list[dict[str, Any]]) -> None:
         setattr(self, kind, records)
+
+
+def record_kinds(results: Iterable[DocResult], declared: Iterable[str] = ()) -> list[str]:
+    """``declared`` (a task's kinds), then every other record list the results carry (kinds an
+    older task produced), in order of appearance."""
+    kinds = dict.fromkeys(declared)
+    for r in results:
+        kinds.update(dict.fromkeys(r.model_extra or {}))
+    return list(kinds)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from llmx.core.results import record_kinds
 from llmx.evaluation.report import read_report
 from llmx.htmlreport.evalview import eval_view
 from llmx.htmlreport.model import (
@@ -14,7 +15,6 @@ from llmx.htmlreport.model import (
     collect_edges,
     doc_view,
     field_columns,
-    kinds_of,
     show,
 )
 from llmx.output import read_results
@@ -46,7 +46,7 @@ def build_page(
     notes = [f"the run names other tasks too: {', '.join(named)}"] if len(named) > 1 else []
     finder = TextFinder(inputs, bases=[Path(run).resolve().parent])
     notes += [f"input {show(p)}" for p in finder.problems[:20]]
-    kinds = kinds_of(loaded, results)
+    kinds = tuple(record_kinds(results, loaded.kinds))  # an older task's kinds too
     docs = [doc_view(loaded, kinds, n, r, finder) for n, r in enumerate(results)]
     for state in ("missing", "changed", "unverified"):
         count = sum(d.text_state == state for d in docs)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_args
@@ -214,14 +215,6 @@ def record_view(
     )
 
 
-def kinds_of(task: Task, results: Iterable[DocResult]) -> tuple[str, ...]:
-    """The task's kinds, then any other record list a result carries (an older task's)."""
-    kinds = list(task.kinds)
-    for r in results:
-        kinds += [k for k in r.model_extra or {} if k not in kinds]
-    return tuple(kinds)
-
-
 def doc_view(
     task: Task, kinds: tuple[str, ...], n: int, result: DocResult, finder: TextFinder
 ) -> DocView:
@@ -269,12 +262,8 @@ def doc_view(
 
 def field_columns(results: Iterable[DocResult]) -> list[str]:
     """The input fields most documents carry (url, date...), shown as index columns."""
-    seen: dict[str, int] = {}
-    for r in results:
-        for name in r.fields:
-            seen[name] = seen.get(name, 0) + 1
-    ranked = sorted(seen, key=lambda name: -seen[name])
-    return ranked[:_FIELD_COLUMNS]
+    seen = Counter(name for r in results for name in r.fields)
+    return [name for name, _ in seen.most_common(_FIELD_COLUMNS)]  # ties: first seen first
 
 
 # -- edges ---------------------------------------------------------------------------------

@@ -122,10 +122,6 @@ def _differences(
     return out
 
 
-def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
 def render_run_diff(diff: RunDiff, console: Console) -> None:
     """Print the header, the per-kind table and the differences, one record per line.
 
@@ -151,7 +147,7 @@ def render_run_diff(diff: RunDiff, console: Console) -> None:
         s = k.scores
         figures = [s.strict.precision, s.strict.recall, s.strict.f1, s.partial.f1] if s else []
         cells = [k.kind, k.counts.n_pred, k.counts.n_gold, k.same, k.changed, k.a_only, k.b_only]
-        rows.append([Text(str(c)) for c in cells] + [Text(_num(f)) for f in figures])
+        rows.append([Text(str(c)) for c in cells] + [Text(f"{f:.3f}") for f in figures])
     console.print()
     for line in aligned(rows, right=range(1, len(header))):
         console.print(line, soft_wrap=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from llmx.core.results import DocResult
+from llmx.core.results import DocResult, record_kinds
 from llmx.tables.columns import Column, ColumnType, convert, from_annotation, infer
 from llmx.tasks import Task, TaskError, load_task
 
@@ -104,7 +104,7 @@ def build_tables(
             f"results of {len(names)} tasks ({', '.join(names)}); export one task at a time"
         )
     spec = _load(names[0] if names else task)
-    kinds = _kinds(results, spec)
+    kinds = record_kinds(results, spec.kinds if spec is not None else ())  # old kinds too
     fields = {kind: _record_fields(results, kind, spec) for kind in kinds}
     texts = _texts(results, kinds, text_of)
     tables = {DOCUMENTS: _documents(results, kinds)}
@@ -122,15 +122,6 @@ def _load(name: str | None) -> Task | None:
         return load_task(name)
     except TaskError:
         return None  # a task this install lacks: columns come from the records themselves
-
-
-def _kinds(results: Sequence[DocResult], task: Task | None) -> list[str]:
-    kinds = list(task.kinds) if task is not None else []
-    for r in results:  # kinds the task no longer declares still get a table
-        for kind in r.model_extra or {}:
-            if kind not in kinds:
-                kinds.append(kind)
-    return kinds
 
 
 def _unique(name: str, taken: set[str]) -> str:
