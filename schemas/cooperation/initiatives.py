@@ -30,7 +30,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from .gazetteer import gazetteer
-from .pairing import Mention, Pairing, resolve_pronouns, side_within, with_body
+from .pairing import Mention, Pairing, bare, resolve_pronouns, side_within, with_body
 
 
 class _Anchored:
@@ -393,7 +393,7 @@ class _BareSides:
 
     @classmethod
     def of(cls, p: Pairing) -> _BareSides:
-        return cls(p, _bare(p.donors), _bare(p.recipients))
+        return cls(p, bare(p.donors), bare(p.recipients))
 
     def holds(self, place: Mention, giving: bool) -> bool:
         """Whether the giving (else the receiving) side holds ``place``, a bare place."""
@@ -408,7 +408,7 @@ def _partnership_sides(
     here: Sequence[Mention], partnerships: Sequence[_BareSides]
 ) -> tuple[list[Mention], list[Mention]] | None:
     """The sides of the narrowest partnership whose two sides the segment names together."""
-    places = _bare(here)
+    places = bare(here)
     best: _BareSides | None = None
     for p in partnerships:
         donors = [m for m in places if p.holds(m, giving=True)]
@@ -426,14 +426,7 @@ def _partnership_sides(
 
 def _within(inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
     """Places of ``inner`` inside those of ``outer``; an empty side on either hand agrees."""
-    return not inner or not outer or side_within(gazetteer(), _bare(inner), _bare(outer))
-
-
-def _bare(side: Sequence[Mention]) -> Sequence[Mention]:
-    """The places of ``side``, institutions dropped (a side without any is returned as is)."""
-    if all(m.body is None for m in side):
-        return side
-    return [Mention(m.start, m.end, m.written, m.code) for m in side]
+    return not inner or not outer or side_within(gazetteer(), bare(inner), bare(outer))
 
 
 def _depth(p: Pairing) -> int:

@@ -388,11 +388,11 @@ def initiative_parent(
     gaz = gazetteer()
     if not recipients and not donors:
         return None
-    receiving = _places(recipients)  # once, not once per pairing
+    receiving = bare(recipients)  # once, not once per pairing
     holding = [
         i
         for i, p in enumerate(pairings)
-        if (not recipients or side_within(gaz, receiving, _places(p.recipients)))
+        if (not recipients or side_within(gaz, receiving, bare(p.recipients)))
         and (not donors or side_within(gaz, donors, p.donors))
     ]
     if not holding:
@@ -406,7 +406,10 @@ def initiative_parent(
     return max(holding, key=rank)
 
 
-def _places(side: Sequence[Mention]) -> list[Mention]:
+def bare(side: Sequence[Mention]) -> Sequence[Mention]:
+    """The places of ``side``, institutions dropped (a side without any is returned as is)."""
+    if all(m.body is None for m in side):
+        return side
     return [Mention(m.start, m.end, m.written, m.code) for m in side]
 
 
