@@ -23,14 +23,14 @@ plan (计划, 将, 拟), a purpose clause (为进一步…) or a 在…方面 fr
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 
 from .gazetteer import gazetteer
-from .pairing import Mention, Pairing, bare, resolve_pronouns, side_within, with_body
+from .pairing import Mention, MentionIndex, Pairing, bare, resolve_pronouns, side_within, with_body
 
 
 class _Anchored:
@@ -229,7 +229,7 @@ def find_initiatives(
     """Initiatives in reading order, repeated mentions merged (I1)."""
     found: list[Initiative] = []
     tiers = _cue_tiers(norm)
-    places = _Places(mentions)
+    places = MentionIndex(mentions)
     partnerships = [_BareSides.of(p) for p in pairings]
     for sent in sentences:
         if _quiet(norm, sent.start, sent.end, tiers):
@@ -272,31 +272,6 @@ def find_initiatives(
                 same.mentions.append((_clause_start(norm, start, cue.start()), sent.paragraph))
                 same.donors = same.donors or item.donors
     return found
-
-
-class _Places:
-    """The text's mentions, looked up by offset: by bisection where they come in order of
-    start (as find_mentions gives them), else by a scan of them all."""
-
-    def __init__(self, mentions: Sequence[Mention]) -> None:
-        self._mentions = mentions
-        self._starts = [m.start for m in mentions]
-        self._ordered = all(a <= b for a, b in pairwise(self._starts))
-
-    def inside(self, start: int, end: int) -> list[Mention]:
-        """The mentions within ``[start, end)``, in their order."""
-        if not self._ordered:
-            return [m for m in self._mentions if start <= m.start and m.end <= end]
-        lo = bisect_left(self._starts, start)
-        hi = bisect_right(self._starts, end)
-        return [m for m in self._mentions[lo:hi] if m.end <= end]
-
-    def first_from(self, pos: int) -> Mention | None:
-        """The first mention (in their order) that starts at or after ``pos``."""
-        if not self._ordered:
-            return next((m for m in self._mentions if m.start >= pos), None)
-        i = bisect_left(self._starts, pos)
-        return self._mentions[i] if i < len(self._mentions) else None
 
 
 def _segments(norm: str, start: int, end: int) -> list[tuple[int, int]]:

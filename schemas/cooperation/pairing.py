@@ -28,7 +28,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from operator import attrgetter, itemgetter
+from itertools import pairwise
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .gazetteer import Gazetteer, gazetteer
@@ -189,7 +190,6 @@ def _all_names(norm: str) -> dict[int, list[NameHit]]:
 
 
 _START, _END = itemgetter(1), itemgetter(2)
-_START_OF = attrgetter("start")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -292,6 +292,31 @@ def resolve_pronouns(norm: str, mentions: Sequence[Mention], start: int, end: in
 @cache
 def _last_char(code: str) -> str:
     return gazetteer().divisions[code].name[-1:]
+
+
+class MentionIndex:
+    """The text's mentions, looked up by offset: by bisection where they come in order of
+    start (as find_mentions gives them), else by a scan of them all."""
+
+    def __init__(self, mentions: Sequence[Mention]) -> None:
+        self._mentions = mentions
+        self._starts = [m.start for m in mentions]
+        self._ordered = all(a <= b for a, b in pairwise(self._starts))
+
+    def inside(self, start: int, end: int) -> list[Mention]:
+        """The mentions within ``[start, end)``, in their order."""
+        if not self._ordered:
+            return [m for m in self._mentions if start <= m.start and m.end <= end]
+        lo = bisect_left(self._starts, start)
+        hi = bisect_right(self._starts, end)
+        return [m for m in self._mentions[lo:hi] if m.end <= end]
+
+    def first_from(self, pos: int) -> Mention | None:
+        """The first mention (in their order) that starts at or after ``pos``."""
+        if not self._ordered:
+            return next((m for m in self._mentions if m.start >= pos), None)
+        i = bisect_left(self._starts, pos)
+        return self._mentions[i] if i < len(self._mentions) else None
 
 
 # --- pairings ----------------------------------------------------------------------------
@@ -452,21 +477,14 @@ def find_pairings(
 ) -> list[Pairing]:
     """Partnerships stated by relation words, one per pair, nested, in reading order."""
     found: dict[Any, Pairing] = {}
-    # mentions by start (a stable sort: already so from find_mentions), so that a clause's
-    # mentions are found by bisection instead of a scan of all of them per cue
-    ordered = sorted(mentions, key=_START_OF)
-    starts = [m.start for m in ordered]
+    places = MentionIndex(mentions)  # a clause's mentions by bisection, not a scan per cue
     for s_start, s_end in sentences:
         for cue in PAIRING_CUE.finditer(norm, s_start, s_end):
             if _NOT_PAIRING.search(norm, max(s_start, cue.start() - 2), min(s_end, cue.end() + 3)):
                 continue
             sides = None
             for start, end in (_clause_of(norm, cue.start(), s_start, s_end), (s_start, s_end)):
-                here = [
-                    with_body(text, norm, m, end)
-                    for m in ordered[bisect_left(starts, start) : bisect_right(starts, end)]
-                    if m.end <= end
-                ]
+                here = [with_body(text, norm, m, end) for m in places.inside(start, end)]
                 here += resolve_pronouns(norm, mentions, start, end)
                 here.sort(key=lambda m: m.start)
                 sides = _sides(norm, here, cue, end)
