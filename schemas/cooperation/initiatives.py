@@ -30,7 +30,16 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from .gazetteer import gazetteer
-from .pairing import Mention, MentionIndex, Pairing, bare, resolve_pronouns, side_within, with_body
+from .pairing import (
+    Mention,
+    MentionIndex,
+    Pairing,
+    after_last,
+    bare,
+    resolve_pronouns,
+    side_within,
+    with_body,
+)
 
 
 class _Anchored:
@@ -127,7 +136,6 @@ _GIVER_BODY = re.compile(
 )
 _SEGMENT = re.compile(r"，同时|,同时|；|;|——")  # literal openings: re skips ahead
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
-# Greedy up to the last break: one match instead of a match object for every break before it.
 _THROUGH_LAST_BREAK = re.compile(r"(?s:.*)[，,：:；;]")
 _NAME_START = re.compile(r"开展了?|举办了?|举行|进行|召开|组织|的|在")
 _NAME_TAIL = re.compile(
@@ -351,8 +359,7 @@ def _sides(
 
 def _clause_start(norm: str, start: int, pos: int) -> int:
     """Where the clause holding ``pos`` begins: after the last break in ``[start, pos)``."""
-    last = _THROUGH_LAST_BREAK.match(norm, start, pos)
-    return start if last is None else last.end()
+    return after_last(_THROUGH_LAST_BREAK, norm, start, pos)
 
 
 @dataclass(frozen=True, slots=True)

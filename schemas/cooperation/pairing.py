@@ -58,6 +58,7 @@ _GENERIC = frozenset({"城区", "郊区", "矿区", "市区", "新区"})
 _SUFFIXES = frozenset("省市州县区")
 _NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中医院第二批对口帮扶)
 _CLAUSE = re.compile(r"[，,；;。！？!?\n]")
+_THROUGH_LAST_CLAUSE = re.compile(r"(?s:.*)[，,；;。！？!?\n]")
 
 
 class Mention(NamedTuple):
@@ -543,6 +544,12 @@ def _both_places(
 
 
 def _clause_of(norm: str, pos: int, start: int, end: int) -> tuple[int, int]:
-    a = max((m.end() for m in _CLAUSE.finditer(norm, start, pos)), default=start)
     b = _CLAUSE.search(norm, pos, end)
-    return a, b.start() if b else end
+    return after_last(_THROUGH_LAST_CLAUSE, norm, start, pos), b.start() if b else end
+
+
+def after_last(through_last: re.Pattern[str], norm: str, start: int, pos: int) -> int:
+    """Where ``[start, pos)`` goes on after its last break (``start`` if none): ``through_last``
+    is ``(?s:.*)`` and the break class, greedy, one match instead of one per break."""
+    last = through_last.match(norm, start, pos)
+    return start if last is None else last.end()
