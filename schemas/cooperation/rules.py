@@ -296,7 +296,7 @@ def _find_programmes(text: str, norm: str, sentences: list[Sentence]) -> list[_P
         said = [sentences[bisect_right(starts, pos) - 1] for pos in pairing.mentions]
         prog = _Programme(_partnership_record(text, norm, pairing, said))
         prog.mentions = [
-            (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
+            (pos, sent.paragraph) for pos, sent in zip(pairing.mentions, said, strict=True)
         ]
         progs.append(prog)
     for item in initiatives:
