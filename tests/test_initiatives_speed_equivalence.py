@@ -142,7 +142,7 @@ def test_mention_lookup_is_the_scan_it_replaced(
     mentions = [Mention(a, a + n, "x", str(i)) for i, (a, n) in enumerate(spans)]
     if ordered:
         mentions.sort(key=lambda m: m.start)
-    places = new._Places(mentions)
+    places = new.MentionIndex(mentions)
     assert places.inside(start, end) == [m for m in mentions if start <= m.start and m.end <= end]
     assert places.first_from(start) == next((m for m in mentions if m.start >= start), None)
 

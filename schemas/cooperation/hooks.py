@@ -90,9 +90,11 @@ def _parties(programme: Mapping[str, Any], field: str, places: str) -> list[str]
     if len(normalised) != len(written):  # a run made before enrich: resolve here
         from dataclasses import asdict
 
-        from .places import normalize_party
+        from .places import normalize_parties
 
-        normalised = [asdict(normalize_party(str(x), [str(y) for y in written])) for x in written]
+        names = [str(x) for x in written]
+        settled = normalize_parties(names, names)  # the context converted once, not per party
+        normalised = [asdict(settled[x]) for x in names]
     return list(dict.fromkeys(_party(w, n) for w, n in zip(written, normalised, strict=True)))
 
 

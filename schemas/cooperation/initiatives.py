@@ -23,14 +23,23 @@ plan (计划, 将, 拟), a purpose clause (为进一步…) or a 在…方面 fr
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 
 from .gazetteer import gazetteer
-from .pairing import Mention, Pairing, resolve_pronouns, side_within, with_body
+from .pairing import (
+    Mention,
+    MentionIndex,
+    Pairing,
+    after_last,
+    bare,
+    resolve_pronouns,
+    side_within,
+    with_body,
+)
 
 
 class _Anchored:
@@ -127,7 +136,6 @@ _GIVER_BODY = re.compile(
 )
 _SEGMENT = re.compile(r"，同时|,同时|；|;|——")  # literal openings: re skips ahead
 _CLAUSE_BREAK = re.compile(r"[，,：:；;]")
-# Greedy up to the last break: one match instead of a match object for every break before it.
 _THROUGH_LAST_BREAK = re.compile(r"(?s:.*)[，,：:；;]")
 _NAME_START = re.compile(r"开展了?|举办了?|举行|进行|召开|组织|的|在")
 _NAME_TAIL = re.compile(
@@ -229,7 +237,7 @@ def find_initiatives(
     """Initiatives in reading order, repeated mentions merged (I1)."""
     found: list[Initiative] = []
     tiers = _cue_tiers(norm)
-    places = _Places(mentions)
+    places = MentionIndex(mentions)
     partnerships = [_BareSides.of(p) for p in pairings]
     for sent in sentences:
         if _quiet(norm, sent.start, sent.end, tiers):
@@ -272,31 +280,6 @@ def find_initiatives(
                 same.mentions.append((_clause_start(norm, start, cue.start()), sent.paragraph))
                 same.donors = same.donors or item.donors
     return found
-
-
-class _Places:
-    """The text's mentions, looked up by offset: by bisection where they come in order of
-    start (as find_mentions gives them), else by a scan of them all."""
-
-    def __init__(self, mentions: Sequence[Mention]) -> None:
-        self._mentions = mentions
-        self._starts = [m.start for m in mentions]
-        self._ordered = all(a <= b for a, b in pairwise(self._starts))
-
-    def inside(self, start: int, end: int) -> list[Mention]:
-        """The mentions within ``[start, end)``, in their order."""
-        if not self._ordered:
-            return [m for m in self._mentions if start <= m.start and m.end <= end]
-        lo = bisect_left(self._starts, start)
-        hi = bisect_right(self._starts, end)
-        return [m for m in self._mentions[lo:hi] if m.end <= end]
-
-    def first_from(self, pos: int) -> Mention | None:
-        """The first mention (in their order) that starts at or after ``pos``."""
-        if not self._ordered:
-            return next((m for m in self._mentions if m.start >= pos), None)
-        i = bisect_left(self._starts, pos)
-        return self._mentions[i] if i < len(self._mentions) else None
 
 
 def _segments(norm: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -376,8 +359,7 @@ def _sides(
 
 def _clause_start(norm: str, start: int, pos: int) -> int:
     """Where the clause holding ``pos`` begins: after the last break in ``[start, pos)``."""
-    last = _THROUGH_LAST_BREAK.match(norm, start, pos)
-    return start if last is None else last.end()
+    return after_last(_THROUGH_LAST_BREAK, norm, start, pos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +375,7 @@ class _BareSides:
 
     @classmethod
     def of(cls, p: Pairing) -> _BareSides:
-        return cls(p, _bare(p.donors), _bare(p.recipients))
+        return cls(p, bare(p.donors), bare(p.recipients))
 
     def holds(self, place: Mention, giving: bool) -> bool:
         """Whether the giving (else the receiving) side holds ``place``, a bare place."""
@@ -408,7 +390,7 @@ def _partnership_sides(
     here: Sequence[Mention], partnerships: Sequence[_BareSides]
 ) -> tuple[list[Mention], list[Mention]] | None:
     """The sides of the narrowest partnership whose two sides the segment names together."""
-    places = _bare(here)
+    places = bare(here)
     best: _BareSides | None = None
     for p in partnerships:
         donors = [m for m in places if p.holds(m, giving=True)]
@@ -426,14 +408,7 @@ def _partnership_sides(
 
 def _within(inner: Sequence[Mention], outer: Sequence[Mention]) -> bool:
     """Places of ``inner`` inside those of ``outer``; an empty side on either hand agrees."""
-    return not inner or not outer or side_within(gazetteer(), _bare(inner), _bare(outer))
-
-
-def _bare(side: Sequence[Mention]) -> Sequence[Mention]:
-    """The places of ``side``, institutions dropped (a side without any is returned as is)."""
-    if all(m.body is None for m in side):
-        return side
-    return [Mention(m.start, m.end, m.written, m.code) for m in side]
+    return not inner or not outer or side_within(gazetteer(), bare(inner), bare(outer))
 
 
 def _depth(p: Pairing) -> int:

@@ -28,7 +28,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from operator import attrgetter, itemgetter
+from itertools import pairwise
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .gazetteer import Gazetteer, gazetteer
@@ -58,6 +59,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SUFFIXES = frozenset("省市州县区")
 _NEAR = 8  # most characters between a giver and its 对口帮扶 (惠阳区中医院第二批对口帮扶)
 _CLAUSE = re.compile(r"[，,；;。！？!?\n]")
+_THROUGH_LAST_CLAUSE = re.compile(r"(?s:.*)[，,；;。！？!?\n]")
 
 
 class Mention(NamedTuple):
@@ -193,7 +195,6 @@ def _all_names(norm: str) -> dict[int, list[NameHit]]:
 
 
 _START, _END = itemgetter(1), itemgetter(2)
-_START_OF = attrgetter("start")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -298,6 +299,31 @@ def _last_char(code: str) -> str:
     return gazetteer().divisions[code].name[-1:]
 
 
+class MentionIndex:
+    """The text's mentions, looked up by offset: by bisection where they come in order of
+    start (as find_mentions gives them), else by a scan of them all."""
+
+    def __init__(self, mentions: Sequence[Mention]) -> None:
+        self._mentions = mentions
+        self._starts = [m.start for m in mentions]
+        self._ordered = all(a <= b for a, b in pairwise(self._starts))
+
+    def inside(self, start: int, end: int) -> list[Mention]:
+        """The mentions within ``[start, end)``, in their order."""
+        if not self._ordered:
+            return [m for m in self._mentions if start <= m.start and m.end <= end]
+        lo = bisect_left(self._starts, start)
+        hi = bisect_right(self._starts, end)
+        return [m for m in self._mentions[lo:hi] if m.end <= end]
+
+    def first_from(self, pos: int) -> Mention | None:
+        """The first mention (in their order) that starts at or after ``pos``."""
+        if not self._ordered:
+            return next((m for m in self._mentions if m.start >= pos), None)
+        i = bisect_left(self._starts, pos)
+        return self._mentions[i] if i < len(self._mentions) else None
+
+
 # --- pairings ----------------------------------------------------------------------------
 
 
@@ -392,11 +418,11 @@ def initiative_parent(
     gaz = gazetteer()
     if not recipients and not donors:
         return None
-    receiving = _places(recipients)  # once, not once per pairing
+    receiving = bare(recipients)  # once, not once per pairing
     holding = [
         i
         for i, p in enumerate(pairings)
-        if (not recipients or side_within(gaz, receiving, _places(p.recipients)))
+        if (not recipients or side_within(gaz, receiving, bare(p.recipients)))
         and (not donors or side_within(gaz, donors, p.donors))
     ]
     if not holding:
@@ -410,7 +436,10 @@ def initiative_parent(
     return max(holding, key=rank)
 
 
-def _places(side: Sequence[Mention]) -> list[Mention]:
+def bare(side: Sequence[Mention]) -> Sequence[Mention]:
+    """The places of ``side``, institutions dropped (a side without any is returned as is)."""
+    if all(m.body is None for m in side):
+        return side
     return [Mention(m.start, m.end, m.written, m.code) for m in side]
 
 
@@ -453,21 +482,14 @@ def find_pairings(
 ) -> list[Pairing]:
     """Partnerships stated by relation words, one per pair, nested, in reading order."""
     found: dict[Any, Pairing] = {}
-    # mentions by start (a stable sort: already so from find_mentions), so that a clause's
-    # mentions are found by bisection instead of a scan of all of them per cue
-    ordered = sorted(mentions, key=_START_OF)
-    starts = [m.start for m in ordered]
+    places = MentionIndex(mentions)  # a clause's mentions by bisection, not a scan per cue
     for s_start, s_end in sentences:
         for cue in PAIRING_CUE.finditer(norm, s_start, s_end):
             if _NOT_PAIRING.search(norm, max(s_start, cue.start() - 2), min(s_end, cue.end() + 3)):
                 continue
             sides = None
             for start, end in (_clause_of(norm, cue.start(), s_start, s_end), (s_start, s_end)):
-                here = [
-                    with_body(text, norm, m, end)
-                    for m in ordered[bisect_left(starts, start) : bisect_right(starts, end)]
-                    if m.end <= end
-                ]
+                here = [with_body(text, norm, m, end) for m in places.inside(start, end)]
                 here += resolve_pronouns(norm, mentions, start, end)
                 here.sort(key=lambda m: m.start)
                 sides = _sides(norm, here, cue, end)
@@ -526,6 +548,12 @@ def _both_places(
 
 
 def _clause_of(norm: str, pos: int, start: int, end: int) -> tuple[int, int]:
-    a = max((m.end() for m in _CLAUSE.finditer(norm, start, pos)), default=start)
     b = _CLAUSE.search(norm, pos, end)
-    return a, b.start() if b else end
+    return after_last(_THROUGH_LAST_CLAUSE, norm, start, pos), b.start() if b else end
+
+
+def after_last(through_last: re.Pattern[str], norm: str, start: int, pos: int) -> int:
+    """Where ``[start, pos)`` goes on after its last break (``start`` if none): ``through_last``
+    is ``(?s:.*)`` and the break class, greedy, one match instead of one per break."""
+    last = through_last.match(norm, start, pos)
+    return start if last is None else last.end()

@@ -297,7 +297,7 @@ def _find_programmes(text: str, norm: str, sentences: list[Sentence]) -> list[_P
         said = list(dict.fromkeys(sentences[bisect_right(starts, p) - 1] for p in pairing.mentions))
         prog = _Programme(_partnership_record(text, norm, pairing, said))
         prog.mentions = [
-            (pos, sentences[bisect_right(starts, pos) - 1].paragraph) for pos in pairing.mentions
+            (pos, sent.paragraph) for pos, sent in zip(pairing.mentions, said, strict=True)
         ]
         progs.append(prog)
     for item in initiatives:
