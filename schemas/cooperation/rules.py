@@ -293,9 +293,9 @@ def _find_programmes(text: str, norm: str, sentences: list[Sentence]) -> list[_P
         nest(pairings)
     progs: list[_Programme] = []
     for pairing in pairings:
+        said = [sentences[bisect_right(starts, pos) - 1] for pos in pairing.mentions]
         # each sentence once: a pair named n times in one long sentence was searched n times
-        said = list(dict.fromkeys(sentences[bisect_right(starts, p) - 1] for p in pairing.mentions))
-        prog = _Programme(_partnership_record(text, norm, pairing, said))
+        prog = _Programme(_partnership_record(text, norm, pairing, list(dict.fromkeys(said))))
         prog.mentions = [
             (pos, sent.paragraph) for pos, sent in zip(pairing.mentions, said, strict=True)
         ]
