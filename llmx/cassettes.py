@@ -270,11 +270,6 @@ class Cassette:
 
     # -- record ----------------------------------------------------------------------------
 
-    def recorder(
-        self, post: Callable[[bytes], Awaitable[bytes]]
-    ) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
-        return recorder(post)
-
     def write(self, data: dict[str, Any]) -> Path:
         """Write one entry (as :func:`entry_json` builds it), secrets masked, atomically."""
         facts = RequestFacts(**data["request"])

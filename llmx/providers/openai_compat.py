@@ -276,7 +276,7 @@ class LLMBackend:
             except CassetteMiss as miss:
                 raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
                                  attempts=0) from None  # fmt: skip
-        post, kept = self.cassette.recorder(self._transport.post)
+        post, kept = recorder(self._transport.post)
         started = time.perf_counter()
         try:
             out = await self._extract(task, messages, post)
