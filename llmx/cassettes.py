@@ -395,8 +395,7 @@ def load_entries(directory: Path) -> list[Entry]:
 
 
 def open_cassette(record: Path | None, replay: Path | None) -> Cassette | None:
-    if record is not None and replay is not None:
-        raise CassetteError("--record and --replay cannot be used together")
+    """The cassette settings name (``Settings`` already refuses record and replay at once)."""
     if replay is not None:
         return Cassette(replay, "replay")
     if record is not None:
