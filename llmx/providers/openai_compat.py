@@ -259,21 +259,8 @@ class LLMBackend:
         facts = self._facts(key, task, chunk, doc, messages)
         if self.cassette.mode == "replay":
             try:
-                entry = self.cassette.lookup(facts)
-            except CassetteMiss as miss:
-                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
-                                 attempts=0) from None  # fmt: skip
-            self.request_seconds.append(entry.seconds)
-            if entry.error is not None:  # lost to transport faults when recorded
-                gone = entry.error
-                raise ChunkError(
-                    gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
-                    usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
-                    mode=gone.get("mode"),
-                )  # fmt: skip
-            try:
-                return await self._extract(task, messages, self.cassette.player(entry))
-            except CassetteMiss as miss:
+                return await self._replay(facts, task, messages)
+            except CassetteMiss as miss:  # not recorded, or fewer replies than asked for
                 raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
                                  attempts=0) from None  # fmt: skip
         post, kept = recorder(self._transport.post)
@@ -291,6 +278,21 @@ class LLMBackend:
             self.request_seconds.append(round(time.perf_counter() - started, 4))
         self._save(facts, kept, out.usage, None)
         return out
+
+    async def _replay(
+        self, facts: RequestFacts, task: Task, messages: list[dict[str, Any]]
+    ) -> ChunkOutput:
+        assert self.cassette is not None
+        entry = self.cassette.lookup(facts)
+        self.request_seconds.append(entry.seconds)
+        if entry.error is not None:  # lost to transport faults when recorded
+            gone = entry.error
+            raise ChunkError(
+                gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
+                usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
+                mode=gone.get("mode"),
+            )  # fmt: skip
+        return await self._extract(task, messages, self.cassette.player(entry))
 
     def _save(
         self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
