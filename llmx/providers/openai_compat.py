@@ -209,10 +209,7 @@ class LLMBackend:
             return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
             facts = self._facts(key, task, chunk, doc, messages)
-            reply = entry_json(
-                facts, kept, endpoint=self.url, usage=out.usage.model_dump(),
-                llmx_version=__version__,
-            )  # fmt: skip
+            reply = self._entry(facts, kept, out.usage)
             value = {"records": out.records, "mode": out.mode, "cassette": reply}
             self.cache.put(key, value, model=self.model)
         return out
@@ -298,11 +295,15 @@ class LLMBackend:
         self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
     ) -> None:
         assert self.cassette is not None
-        self.cassette.write(
-            entry_json(
-                facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
-                llmx_version=__version__,
-            )
+        self.cassette.write(self._entry(facts, kept, usage, lost))
+
+    def _entry(
+        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One cassette entry of this backend's request: for a cassette file or the cache."""
+        return entry_json(
+            facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
+            llmx_version=__version__,
         )  # fmt: skip
 
     async def _extract(
