@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,12 @@ def endpoint_host(url: str | None) -> str | None:
         return None
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as a dict: ``asdict`` without its deep copy, which cost more than
+    the rest of an entry on every cached request (the dict is serialized at once)."""
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60].strip("._") or "doc"
 
@@ -97,7 +103,7 @@ class Exchange:
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        return {k: v for k, v in _fields(self).items() if v is not None}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Exchange:
@@ -264,11 +270,6 @@ class Cassette:
 
     # -- record ----------------------------------------------------------------------------
 
-    def recorder(
-        self, post: Callable[[bytes], Awaitable[bytes]]
-    ) -> tuple[Callable[[bytes], Awaitable[bytes]], list[Exchange]]:
-        return recorder(post)
-
     def write(self, data: dict[str, Any]) -> Path:
         """Write one entry (as :func:`entry_json` builds it), secrets masked, atomically."""
         facts = RequestFacts(**data["request"])
@@ -308,7 +309,7 @@ def entry_json(
         "llmx_version": llmx_version,
         "prompt_version": facts.prompt_version,
         "schema_version": facts.schema_version,
-        "request": asdict(facts),
+        "request": _fields(facts),
         "usage": usage,
         "seconds": round(sum(x.seconds for x in exchanges), 4),
         "exchanges": [x.to_json() for x in exchanges],
@@ -394,8 +395,7 @@ def load_entries(directory: Path) -> list[Entry]:
 
 
 def open_cassette(record: Path | None, replay: Path | None) -> Cassette | None:
-    if record is not None and replay is not None:
-        raise CassetteError("--record and --replay cannot be used together")
+    """The cassette settings name (``Settings`` already refuses record and replay at once)."""
     if replay is not None:
         return Cassette(replay, "replay")
     if record is not None:

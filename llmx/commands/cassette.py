@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import typer
 
+from llmx.commands import options
+
 app = typer.Typer(
     help="Recorded model replies: make one from the response cache, prune, list.",
     no_args_is_help=True,
@@ -77,14 +79,14 @@ def from_cache(
 
 @app.command("prune")
 def prune(
-    directory: Annotated[Path, typer.Argument(help="Cassette folder.")],
+    directory: options.CassetteFolder,
     inputs: Annotated[
         list[str], typer.Argument(help="The documents the cassette is for (as for extract).")
     ],
     task: Annotated[str | None, typer.Option(help="Task name.")] = None,
     model: Annotated[str | None, typer.Option(help="Model [default: the cassette's].")] = None,
-    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
+    mode: options.Mode = None,
+    max_tokens: options.MaxTokens = None,
     quantity_hints: Annotated[
         bool | None, typer.Option("--quantity-hints/--no-quantity-hints")
     ] = None,
@@ -136,7 +138,7 @@ async def _replay(settings: Any, inputs: list[str]) -> tuple[set[str], list[str]
 
 @app.command("list")
 def list_cassette(
-    directory: Annotated[Path, typer.Argument(help="Cassette folder.")],
+    directory: options.CassetteFolder,
 ) -> None:
     """What a cassette holds: files per model, prompt version and date, and any label."""
     import json

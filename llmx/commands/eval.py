@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from llmx.commands import options
+
 if TYPE_CHECKING:  # the scorer pulls in scipy: imported only when the command runs
     from llmx.core.documents import Document
     from llmx.core.results import DocResult
@@ -141,15 +143,11 @@ def command(
         Path | None, typer.Option(help="Save the backend's results as JSONL.")
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
-    mode: Annotated[str | None, typer.Option(help="Structured-output mode.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Completion token limit.")] = None,
-    record: Annotated[
-        Path | None, typer.Option(help="Write each model reply to this cassette folder.")
-    ] = None,
-    replay: Annotated[
-        Path | None, typer.Option(help="Answer from this cassette folder; no network.")
-    ] = None,
+    model: options.Model = None,
+    mode: options.Mode = None,
+    max_tokens: options.MaxTokens = None,
+    record: options.Record = None,
+    replay: options.Replay = None,
     variant: Annotated[
         str | None,
         typer.Option(help="Prompt variant: no_examples, no_quantity_hints or a folder name."),

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from llmx.commands import options
+
 if TYPE_CHECKING:
     from llmx.ordering import Order
     from llmx.progress import RunProgress
@@ -60,7 +62,7 @@ def command(
         typer.Option(help="auto | llm | rules (auto: llm if an endpoint is set) [default: auto]."),
     ] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL.")] = None,
-    model: Annotated[str | None, typer.Option(help="Model name.")] = None,
+    model: options.Model = None,
     api_key_env: Annotated[
         str | None,
         typer.Option(help="Environment variable that holds the API key [default: OPENAI_API_KEY]."),
@@ -136,12 +138,8 @@ def command(
         int | None,
         typer.Option(help="ray: requests in flight, whole cluster (default: concurrency)."),
     ] = None,
-    record: Annotated[
-        Path | None, typer.Option(help="Write each model reply to this cassette folder.")
-    ] = None,
-    replay: Annotated[
-        Path | None, typer.Option(help="Answer from this cassette folder; no network.")
-    ] = None,
+    record: options.Record = None,
+    replay: options.Replay = None,
 ) -> None:
     """Extract a task's records from documents, grounded to character offsets.
 

@@ -45,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -239,18 +239,13 @@ class _Collector:
 
         config = load_settings({**settings, "task": task, "backend": backend})
         pipeline = Pipeline(config, task=self.task)
-        order = {d.id: i for i, d in enumerate(documents)}
         results: list[DocResult] = []
-
-        def docs() -> Iterator[Document]:
-            yield from documents
-
         try:
-            await pipeline.run(docs(), results.append)
+            await pipeline.run(documents, results.append, order="input")
         finally:
             await pipeline.aclose()
         self.request_seconds = list(getattr(pipeline.backend, "request_seconds", []))
-        self.results = sorted(results, key=lambda r: order.get(r.doc_id, len(order)))
+        self.results = results
         return self.results
 
 

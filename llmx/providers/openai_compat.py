@@ -209,10 +209,7 @@ class LLMBackend:
             return ChunkOutput(records=out.records, cached=True, mode=out.mode)
         if self.cache is not None:
             facts = self._facts(key, task, chunk, doc, messages)
-            reply = entry_json(
-                facts, kept, endpoint=self.url, usage=out.usage.model_dump(),
-                llmx_version=__version__,
-            )  # fmt: skip
+            reply = self._entry(facts, kept, out.usage)
             value = {"records": out.records, "mode": out.mode, "cassette": reply}
             self.cache.put(key, value, model=self.model)
         return out
@@ -259,24 +256,11 @@ class LLMBackend:
         facts = self._facts(key, task, chunk, doc, messages)
         if self.cassette.mode == "replay":
             try:
-                entry = self.cassette.lookup(facts)
-            except CassetteMiss as miss:
+                return await self._replay(facts, task, messages)
+            except CassetteMiss as miss:  # not recorded, or fewer replies than asked for
                 raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
                                  attempts=0) from None  # fmt: skip
-            self.request_seconds.append(entry.seconds)
-            if entry.error is not None:  # lost to transport faults when recorded
-                gone = entry.error
-                raise ChunkError(
-                    gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
-                    usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
-                    mode=gone.get("mode"),
-                )  # fmt: skip
-            try:
-                return await self._extract(task, messages, self.cassette.player(entry))
-            except CassetteMiss as miss:
-                raise ChunkError("cassette_miss", str(miss), retryable=False, usage=Usage(),
-                                 attempts=0) from None  # fmt: skip
-        post, kept = self.cassette.recorder(self._transport.post)
+        post, kept = recorder(self._transport.post)
         started = time.perf_counter()
         try:
             out = await self._extract(task, messages, post)
@@ -292,15 +276,34 @@ class LLMBackend:
         self._save(facts, kept, out.usage, None)
         return out
 
+    async def _replay(
+        self, facts: RequestFacts, task: Task, messages: list[dict[str, Any]]
+    ) -> ChunkOutput:
+        assert self.cassette is not None
+        entry = self.cassette.lookup(facts)
+        self.request_seconds.append(entry.seconds)
+        if entry.error is not None:  # lost to transport faults when recorded
+            gone = entry.error
+            raise ChunkError(
+                gone["type"], gone["message"], retryable=bool(gone.get("retryable", True)),
+                usage=Usage(**entry.usage), attempts=int(gone.get("attempts", 0)),
+                mode=gone.get("mode"),
+            )  # fmt: skip
+        return await self._extract(task, messages, self.cassette.player(entry))
+
     def _save(
         self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None
     ) -> None:
         assert self.cassette is not None
-        self.cassette.write(
-            entry_json(
-                facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
-                llmx_version=__version__,
-            )
+        self.cassette.write(self._entry(facts, kept, usage, lost))
+
+    def _entry(
+        self, facts: RequestFacts, kept: list[Any], usage: Usage, lost: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One cassette entry of this backend's request: for a cassette file or the cache."""
+        return entry_json(
+            facts, kept, endpoint=self.url, usage=usage.model_dump(), error=lost,
+            llmx_version=__version__,
         )  # fmt: skip
 
     async def _extract(
