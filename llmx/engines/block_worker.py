@@ -84,29 +84,19 @@ class BlockWorker:
         return {"entry": entries}
 
     async def _block(self, block: dict[str, Any]) -> dict[str, Any]:
-        from llmx.core.documents import Document
         from llmx.engines.block_input import block_documents
         from llmx.engines.shards import write_shard
-        from llmx.output import result_line, safe_text
+        from llmx.output import result_line
 
         started, cpu, began = time.perf_counter(), time.process_time(), time.time()
-        results: list[Any] = []
+        lines: list[bytes] = []
         problems: list[str] = []
-        order: dict[str, int] = {}
-
-        def numbered() -> Any:
-            for item in block_documents(block, self.settings.max_bytes):
-                if isinstance(item, Document):
-                    order.setdefault(safe_text(item.id), len(order))
-                yield item
-
         summary = await self._pipeline.run(
-            numbered(),
-            results.append,
+            block_documents(block, self.settings.max_bytes),
+            lambda r: lines.append(result_line(r)),
             on_problem=lambda p: problems.append(f"{p.source}: {p.message}"),
+            order="input",  # the shard in input order, every run
         )
-        results.sort(key=lambda r: order.get(r.doc_id, len(order)))  # input order, every run
-        lines = [result_line(r) for r in results]
         entry = await asyncio.to_thread(write_shard, self.out_dir, block["key"], lines)
         entry.update(
             ok=summary.docs_ok,
