@@ -37,6 +37,7 @@ class BlockWorker:
         from pydantic import SecretStr
 
         from llmx.config import Settings
+        from llmx.engines.budget import SharedLimiter
 
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         if api_key:
@@ -47,8 +48,7 @@ class BlockWorker:
         cache_dir = self.settings.cache_dir / "nodes" / socket.gethostname()
         self.settings.cache_dir = cache_dir
         self.out_dir = out_dir
-        self.budget = budget
-        self.heartbeat_s = heartbeat_s
+        self._limiter = SharedLimiter(budget, self.settings.concurrency, heartbeat_s=heartbeat_s)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
         self._pipeline = self._run(self._open())
@@ -57,13 +57,9 @@ class BlockWorker:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _open(self) -> Any:
-        from llmx.engines.budget import SharedLimiter
         from llmx.pipeline import Pipeline
 
-        limiter = SharedLimiter(
-            self.budget, self.settings.concurrency, heartbeat_s=self.heartbeat_s
-        )
-        return Pipeline(self.settings, limiter=limiter)
+        return Pipeline(self.settings, limiter=self._limiter)
 
     def __del__(self) -> None:
         """Ray Data tears the pool down: close the HTTP pool and cache, stop the heartbeat."""
@@ -72,9 +68,7 @@ class BlockWorker:
             return
         try:
             self._run(pipeline.aclose(), timeout=10)  # never hang an exiting actor
-            limiter = pipeline._calls
-            if hasattr(limiter, "close"):
-                limiter.close()
+            self._limiter.close()
         except Exception:
             pass  # the process is ending anyway
         self._loop.call_soon_threadsafe(self._loop.stop)
