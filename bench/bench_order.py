@@ -42,8 +42,6 @@ TAIL_EVERY, TAIL_S = 50, 2.0
 def _serve(tail: bool) -> None:
     def reply(request: dict[str, Any]) -> Reply:
         out = grounding_responder(request)
-        for programme in out.payload["programmes"]:  # _corpus predates the required `kind`
-            programme.setdefault("kind", "initiative")
         digest = hashlib.sha256(request_text(request).encode()).digest()
         slow = tail and int.from_bytes(digest[:4], "big") % TAIL_EVERY == 0
         out.delay = TAIL_S if slow else LATENCY

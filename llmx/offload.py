@@ -31,8 +31,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 INLINE_CHARS = 50_000  # ~15 ms of cleaning, ~0.1 s of rules extraction: fine inline
-
-_running = threading.Semaphore(0)  # released once per live worker (a thread-safe counter)
+_WORKER = "llmx-cpu"  # the worker threads' name: threading's own list says which still run
 
 
 async def run_cpu(size: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -57,14 +56,11 @@ async def run_cpu(size: int, fn: Callable[..., T], /, *args: Any, **kwargs: Any)
             result = fn(*args, **kwargs)
         except BaseException as exc:
             error = exc
-        finally:
-            _running.acquire()
         # A closed loop (the run was interrupted) raises RuntimeError: nobody waits any more.
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, result, error)
 
-    _running.release()  # counted before it starts: an exit right now must see it
-    threading.Thread(target=work, name="llmx-cpu", daemon=True).start()
+    threading.Thread(target=work, name=_WORKER, daemon=True).start()
     return await future
 
 
@@ -81,10 +77,7 @@ async def run_cpu_coroutine(size: int, coro: Coroutine[Any, Any, T]) -> T:
 
 def workers_running() -> bool:
     """Whether a worker is still computing (e.g. one abandoned by an interrupted run)."""
-    if _running.acquire(blocking=False):
-        _running.release()
-        return True
-    return False
+    return any(t.name == _WORKER for t in threading.enumerate())  # listed once start() returns
 
 
 def exit_now_if_workers_run(code: int) -> None:

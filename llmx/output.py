@@ -203,7 +203,8 @@ def storage_error(path: Path, exc: OSError, *, written: int | None = None) -> St
     return StorageError(f"cannot write {path}{kept}: {what}; fix that and re-run to resume")
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd``, looping over short writes (the output, the shard manifest)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -270,12 +271,12 @@ class ResultWriter:
     def write(self, result: DocResult) -> None:
         data = result_line(result)
         if self.path is None:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             self.state.add(result)
             return
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
-            _write_all(self._fd, data)
+            write_all(self._fd, data)
             if time.monotonic() - self._synced >= self.fsync_interval:
                 os.fsync(self._fd)
                 self._synced = time.monotonic()

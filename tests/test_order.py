@@ -46,6 +46,17 @@ def delayed(delay: Callable[[int], float]) -> Callable[[dict], Reply]:
     return lambda request: Reply.data({}, delay=delay(doc_number(request)))
 
 
+def stuck_on_doc_1(release: threading.Event) -> Callable[[dict], Reply]:
+    """An empty extraction at once, except for document 1: not before ``release`` is set."""
+
+    def reply(request: dict) -> Reply:
+        if doc_number(request) == 1:
+            release.wait(20)
+        return Reply.data({})
+
+    return reply
+
+
 def ids_in(out: Path) -> list[str]:
     return [json.loads(line)["doc_id"] for line in out.read_text("utf-8").splitlines()]
 
@@ -96,13 +107,7 @@ async def test_pipeline_back_pressure_holds_admission_at_the_limit() -> None:
     n, limit = 30, 6
     docs = [Document(id=f"d{i:02d}", text=f"第{i}篇：培训{i}人次。", source="t") for i in range(n)]
     release = threading.Event()
-
-    def reply(request: dict) -> Reply:
-        if doc_number(request) == 1:
-            release.wait(20)
-        return Reply.data({})
-
-    with ScriptedServer(reply) as server:
+    with ScriptedServer(stuck_on_doc_1(release)) as server:
         settings = Settings.model_validate(
             {"task": "cooperation", "backend": "llm", "base_url": server.base_url,
              "model": "scripted", "api_key": "test", "cache": False, "concurrency": 3,
@@ -213,13 +218,7 @@ def test_a_stuck_document_stops_admission_at_the_buffer_limit(tmp_path: Path, or
     corpus = make_corpus(tmp_path, n)
     out = tmp_path / "out.jsonl"
     release = threading.Event()
-
-    def reply(request: dict) -> Reply:
-        if doc_number(request) == 1:
-            release.wait(20)
-        return Reply.data({})
-
-    with ScriptedServer(reply) as server:
+    with ScriptedServer(stuck_on_doc_1(release)) as server:
         args = extract_args(corpus, out, server.base_url, tmp_path / "cache", "--model",
                             "scripted", "--no-cache", "--concurrency", "4",
                             "--order", order, "--order-buffer", str(limit))  # fmt: skip

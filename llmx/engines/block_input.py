@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from llmx.core.documents import Document, LoadProblem
-from llmx.text.loading import Fields, _Ids, _jsonl_rows, _too_large, row_document
-from llmx.text.tables import _jsonable
+from llmx.text.loading import Fields, _Ids, _jsonl_rows, load_documents
+from llmx.text.tables import parquet_row
 
 Item = Document | LoadProblem
 
@@ -22,8 +22,6 @@ Item = Document | LoadProblem
 def block_documents(block: dict[str, Any], max_bytes: int) -> Iterator[Item]:
     kind = block["kind"]
     if kind == "files":
-        from llmx.text.loading import load_documents
-
         return load_documents(block["paths"], max_bytes=max_bytes)
     if kind == "jsonl":
         return _jsonl_range(
@@ -57,11 +55,4 @@ def _parquet_group(path: Path, group: int, max_bytes: int) -> Iterator[Item]:
     offset = sum(file.metadata.row_group(g).num_rows for g in range(group))
     ids, fields = _Ids(), Fields()
     for number, row in enumerate(file.read_row_group(group).to_pylist(), start=offset + 1):
-        source = f"{path}:{number}"  # as the local loader names a Parquet row
-        text = row.get(fields.text)
-        if isinstance(text, str):
-            size = len(text.encode("utf-8", "surrogatepass"))
-            if size > max_bytes:
-                yield _too_large(source, size, max_bytes)
-                continue
-        yield row_document(_jsonable(row), source, path.stem, number, ids, fields)
+        yield parquet_row(row, path, number, ids, max_bytes, fields)

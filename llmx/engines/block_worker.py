@@ -37,6 +37,7 @@ class BlockWorker:
         from pydantic import SecretStr
 
         from llmx.config import Settings
+        from llmx.engines.budget import SharedLimiter
 
         logging.getLogger("instructor").setLevel(logging.CRITICAL)
         if api_key:
@@ -47,8 +48,7 @@ class BlockWorker:
         cache_dir = self.settings.cache_dir / "nodes" / socket.gethostname()
         self.settings.cache_dir = cache_dir
         self.out_dir = out_dir
-        self.budget = budget
-        self.heartbeat_s = heartbeat_s
+        self._limiter = SharedLimiter(budget, self.settings.concurrency, heartbeat_s=heartbeat_s)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, daemon=True).start()
         self._pipeline = self._run(self._open())
@@ -57,13 +57,9 @@ class BlockWorker:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     async def _open(self) -> Any:
-        from llmx.engines.budget import SharedLimiter
         from llmx.pipeline import Pipeline
 
-        limiter = SharedLimiter(
-            self.budget, self.settings.concurrency, heartbeat_s=self.heartbeat_s
-        )
-        return Pipeline(self.settings, limiter=limiter)
+        return Pipeline(self.settings, limiter=self._limiter)
 
     def __del__(self) -> None:
         """Ray Data tears the pool down: close the HTTP pool and cache, stop the heartbeat."""
@@ -72,9 +68,7 @@ class BlockWorker:
             return
         try:
             self._run(pipeline.aclose(), timeout=10)  # never hang an exiting actor
-            limiter = pipeline._calls
-            if hasattr(limiter, "close"):
-                limiter.close()
+            self._limiter.close()
         except Exception:
             pass  # the process is ending anyway
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -84,29 +78,19 @@ class BlockWorker:
         return {"entry": entries}
 
     async def _block(self, block: dict[str, Any]) -> dict[str, Any]:
-        from llmx.core.documents import Document
         from llmx.engines.block_input import block_documents
         from llmx.engines.shards import write_shard
-        from llmx.output import result_line, safe_text
+        from llmx.output import result_line
 
         started, cpu, began = time.perf_counter(), time.process_time(), time.time()
-        results: list[Any] = []
+        lines: list[bytes] = []
         problems: list[str] = []
-        order: dict[str, int] = {}
-
-        def numbered() -> Any:
-            for item in block_documents(block, self.settings.max_bytes):
-                if isinstance(item, Document):
-                    order.setdefault(safe_text(item.id), len(order))
-                yield item
-
         summary = await self._pipeline.run(
-            numbered(),
-            results.append,
+            block_documents(block, self.settings.max_bytes),
+            lambda r: lines.append(result_line(r)),
             on_problem=lambda p: problems.append(f"{p.source}: {p.message}"),
+            order="input",  # the shard in input order, every run
         )
-        results.sort(key=lambda r: order.get(r.doc_id, len(order)))  # input order, every run
-        lines = [result_line(r) for r in results]
         entry = await asyncio.to_thread(write_shard, self.out_dir, block["key"], lines)
         entry.update(
             ok=summary.docs_ok,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from llmx.core.results import DocResult
+from llmx.output import read_lines, write_all
 
 MANIFEST = "manifest.jsonl"
 SHARDS = "shards"
@@ -112,9 +113,7 @@ class Manifest:
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -136,8 +135,6 @@ def read_sharded(out_dir: str | Path) -> Iterator[DocResult]:
     Raises ValueError (naming ``shard:line``) for a bad line or a doc_id seen twice, and
     OSError for a shard the manifest names that cannot be read, as ``read_results`` does.
     """
-    from llmx.output import read_lines
-
     manifest = Manifest(out_dir, repair=False)  # a reader never writes
     seen: dict[str, str] = {}
     for block in sorted(manifest.entries):

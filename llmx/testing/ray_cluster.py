@@ -15,12 +15,13 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from llmx.testing.server import free_port
 
 RAY = Path(sys.executable).with_name("ray")
 # No token on a loopback test cluster: a local ray.init() (llmx's CI step) leaves
@@ -75,9 +76,3 @@ def _sid(pid: int) -> int | None:
         return os.getsid(pid)
     except OSError:
         return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

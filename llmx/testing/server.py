@@ -111,12 +111,16 @@ def request_text(request: dict[str, Any]) -> str:
     return str(user).split("【新闻正文】", 1)[-1].strip()
 
 
-def unused_base_url() -> str:
-    """A loopback URL with nothing listening (connection refused)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server about to start, or a refused one)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+        return int(sock.getsockname()[1])
+
+
+def unused_base_url() -> str:
+    """A loopback URL with nothing listening (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}/v1"
 
 
 def request_mode(request: dict[str, Any]) -> str:

@@ -69,18 +69,24 @@ def load_parquet(
     for batch in table.iter_batches(batch_size=_BATCH_ROWS):
         for row in batch.to_pylist():
             number += 1
-            source = f"{file}:{number}"
-            text = row.get(fields.text)
-            if isinstance(text, str) and len(text) > max_bytes // 4:  # cheap test first
-                size = len(text.encode("utf-8", "surrogatepass"))
-                if size > max_bytes:
-                    yield _too_large(source, size, max_bytes)
-                    continue
-            yield row_document(_jsonable(row), source, file.stem, number, ids, fields)
+            yield parquet_row(row, file, number, ids, max_bytes, fields)
     if number == 0:
         yield LoadProblem(
             source=str(file), message="empty (no rows)", details={"kind": "empty", "scope": "input"}
         )
+
+
+def parquet_row(
+    row: dict[str, Any], file: Path, number: int, ids: _Ids, max_bytes: int, fields: Fields
+) -> Document | LoadProblem:
+    """Row ``number`` (from 1) of ``file`` as a document (the Ray engine's blocks use it too)."""
+    source = f"{file}:{number}"
+    text = row.get(fields.text)
+    if isinstance(text, str) and len(text) > max_bytes // 4:  # cheap test first
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > max_bytes:
+            return _too_large(source, size, max_bytes)
+    return row_document(_jsonable(row), source, file.stem, number, ids, fields)
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,7 +8,6 @@ and starts its own server on a free port, or uses an already running one when
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from _llama import DOC_A, DOC_B, TIMINGS, LlamaServer, record_timing
+
+from llmx.testing.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "llama_server.sh"
@@ -43,12 +44,6 @@ def _script(command: str) -> str:
     if done.returncode != 0:
         pytest.fail(f"llama_server.sh {command} failed:\n{done.stderr[-3000:]}", pytrace=False)
     return done.stdout.strip().splitlines()[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
@@ -80,7 +75,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
         yield LlamaServer(url, _model_id(url), None)
         return
     binary, model = _script("build"), _script("model")
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("wb")
     # Same flags as `llama_server.sh start`: -c 8192 because llmx's json/md_json prompts (schema
     # in the system message) exceed 4096 SmolLM2 tokens; -np 1 keeps the shared prompt prefix
