@@ -262,7 +262,7 @@ def _space_runs(kept: str) -> list[tuple[int, int]]:
 
 def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
     """Mark removable whitespace in the not-yet-removed text (see the module docstring) and
-    return what :func:`_kept` then returns (selected from the kept text, a shorter pass)."""
+    return what :func:`_kept` then returns."""
     kept, positions = _kept(text, mask)
     drop: list[int] = []  # indices into `kept`
     for start, end in _space_runs(kept):
@@ -285,14 +285,7 @@ def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
     np = _numpy()  # one numpy assignment instead of a Python store per character
     before = np.frombuffer(positions, np.intc)
     np.frombuffer(mask, np.uint8)[before[drop]] = _CODE["whitespace"]
-    if len(kept) > _BLOCK:  # select from the text again, in blocks: bounded temporaries
-        return _kept(text, mask)
-    gone = bytearray(len(kept))
-    np.frombuffer(gone, np.uint8)[drop] = 1
-    cleaned, inner = _kept(kept, gone)
-    after: array[int] = array("i")
-    after.frombytes(before[np.frombuffer(inner, np.intc)].tobytes())
-    return cleaned, after
+    return _kept(text, mask)
 
 
 def _removals(mask: bytearray) -> tuple[Removal, ...]:
