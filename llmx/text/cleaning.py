@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
 from types import ModuleType
@@ -48,10 +48,6 @@ _MIN_DUPLICATE_CHARS = 80  # a run of copied lines shorter than this is left alo
 _FULL_GRAMS_UP_TO = 300_000  # beyond this many chars, sample 5-grams to bound memory
 _NUMPY_GRAMS_FROM = 600  # fewer characters: a Python set per line is quicker than numpy
 _BLOCK = 1 << 20  # characters per numpy block when selecting the kept text
-
-
-def _runs(mask: bytearray, pattern: bytes) -> Iterator[re.Match[bytes]]:
-    return re.finditer(pattern, mask)
 
 
 def _numpy() -> ModuleType:
@@ -99,7 +95,7 @@ def _line_view(text: str, mask: bytearray, start: int, end: int) -> str:
     """A line's characters not yet removed, stripped of surrounding whitespace."""
     if _untouched(mask, start, end):
         return text[start:end].strip(_STRIP)
-    kept = _runs(mask[start:end], rb"\x00+")
+    kept = re.finditer(rb"\x00+", mask[start:end])
     return "".join(text[start + run.start() : start + run.end()] for run in kept).strip(_STRIP)
 
 
