@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmx.core.documents import LoadProblem
-from llmx.text.loading import input_entries, is_jsonl
-from llmx.text.tables import count_rows, is_parquet
+from llmx.text.loading import input_entries, is_jsonl, is_parquet
+from llmx.text.tables import count_rows
 
 _BLOCK = 1 << 20
 

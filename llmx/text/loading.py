@@ -465,6 +465,10 @@ def is_jsonl(file: Path) -> bool:
     return file.suffix.lower() in JSONL_SUFFIXES
 
 
+def is_parquet(file: Path) -> bool:
+    return file.suffix.lower() in TABLE_SUFFIXES
+
+
 def load_documents(
     inputs: Iterable[str | Path],
     *,
@@ -500,7 +504,7 @@ def load_documents(
             yield from _load_stdin(stdin or sys.stdin.buffer, ids, max_bytes, fields)
         elif is_jsonl(entry[0]):
             yield from _load_jsonl(entry[0], ids, max_bytes, fields)
-        elif entry[0].suffix.lower() in TABLE_SUFFIXES:
+        elif is_parquet(entry[0]):
             from llmx.text.tables import load_parquet
 
             yield from load_parquet(entry[0], ids, max_bytes, fields)
