@@ -57,10 +57,10 @@ def count_documents(
                 continue  # a missing input or empty folder holds no documents
             if isinstance(entry, str):
                 return Count(None, "standard input is not counted ahead")
-            if is_jsonl(entry[0]) and not _regular(entry[0]):
-                return Count(None, f"{entry[0]} is not a regular file")  # reading would eat it
             file = entry[0]
             if is_jsonl(file):
+                if not _regular(file):
+                    return Count(None, f"{file} is not a regular file")  # reading would eat it
                 total += _count_rows(file, out_of_time)
             elif is_parquet(file):
                 total += count_rows(file)  # the row count is in the file's footer
