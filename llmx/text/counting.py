@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmx.core.documents import LoadProblem
-from llmx.text.loading import input_entries, is_jsonl, is_parquet
+from llmx.text.loading import _BOM, input_entries, is_jsonl, is_parquet
 from llmx.text.tables import count_rows
 
 _BLOCK = 1 << 20
@@ -87,7 +87,7 @@ def _count_rows(file: Path, out_of_time: Callable[[], bool]) -> int:
             first = True
             while block := fh.read(_BLOCK):
                 if first:
-                    block, first = block.removeprefix(b"\xef\xbb\xbf"), False
+                    block, first = block.removeprefix(_BOM), False
                 lines = block.split(b"\n")
                 for i, line in enumerate(lines[:-1]):
                     rows += bool(line.strip()) or (i == 0 and open_line)
