@@ -390,7 +390,7 @@ def parse_quantity(text: str) -> Quantity | None:
     m = _WHOLE_NUMBER.fullmatch(norm.strip())
     offset = len(norm) - len(norm.lstrip())
     if m is not None:
-        parsed = parse_number(m.group("num"))
+        parsed = _parse_simplified(m.group("num"))  # a match in `norm`, already simplified
         if parsed is None:
             return None
         value, value_max = parsed

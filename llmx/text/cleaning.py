@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import cache
 from itertools import accumulate
 from types import ModuleType
@@ -48,10 +48,6 @@ _MIN_DUPLICATE_CHARS = 80  # a run of copied lines shorter than this is left alo
 _FULL_GRAMS_UP_TO = 300_000  # beyond this many chars, sample 5-grams to bound memory
 _NUMPY_GRAMS_FROM = 600  # fewer characters: a Python set per line is quicker than numpy
 _BLOCK = 1 << 20  # characters per numpy block when selecting the kept text
-
-
-def _runs(mask: bytearray, pattern: bytes) -> Iterator[re.Match[bytes]]:
-    return re.finditer(pattern, mask)
 
 
 def _numpy() -> ModuleType:
@@ -99,7 +95,7 @@ def _line_view(text: str, mask: bytearray, start: int, end: int) -> str:
     """A line's characters not yet removed, stripped of surrounding whitespace."""
     if _untouched(mask, start, end):
         return text[start:end].strip(_STRIP)
-    kept = _runs(mask[start:end], rb"\x00+")
+    kept = re.finditer(rb"\x00+", mask[start:end])
     return "".join(text[start + run.start() : start + run.end()] for run in kept).strip(_STRIP)
 
 
@@ -262,7 +258,7 @@ def _space_runs(kept: str) -> list[tuple[int, int]]:
 
 def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
     """Mark removable whitespace in the not-yet-removed text (see the module docstring) and
-    return what :func:`_kept` then returns (selected from the kept text, a shorter pass)."""
+    return what :func:`_kept` then returns."""
     kept, positions = _kept(text, mask)
     drop: list[int] = []  # indices into `kept`
     for start, end in _space_runs(kept):
@@ -285,14 +281,7 @@ def _collapse_whitespace(text: str, mask: bytearray) -> tuple[str, array[int]]:
     np = _numpy()  # one numpy assignment instead of a Python store per character
     before = np.frombuffer(positions, np.intc)
     np.frombuffer(mask, np.uint8)[before[drop]] = _CODE["whitespace"]
-    if len(kept) > _BLOCK:  # select from the text again, in blocks: bounded temporaries
-        return _kept(text, mask)
-    gone = bytearray(len(kept))
-    np.frombuffer(gone, np.uint8)[drop] = 1
-    cleaned, inner = _kept(kept, gone)
-    after: array[int] = array("i")
-    after.frombytes(before[np.frombuffer(inner, np.intc)].tobytes())
-    return cleaned, after
+    return _kept(text, mask)
 
 
 def _removals(mask: bytearray) -> tuple[Removal, ...]:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmx.core.documents import LoadProblem
-from llmx.text.loading import input_entries, is_jsonl
-from llmx.text.tables import count_rows, is_parquet
+from llmx.text.loading import _BOM, input_entries, is_jsonl, is_parquet
+from llmx.text.tables import count_rows
 
 _BLOCK = 1 << 20
 
@@ -57,10 +57,10 @@ def count_documents(
                 continue  # a missing input or empty folder holds no documents
             if isinstance(entry, str):
                 return Count(None, "standard input is not counted ahead")
-            if is_jsonl(entry[0]) and not _regular(entry[0]):
-                return Count(None, f"{entry[0]} is not a regular file")  # reading would eat it
             file = entry[0]
             if is_jsonl(file):
+                if not _regular(file):
+                    return Count(None, f"{file} is not a regular file")  # reading would eat it
                 total += _count_rows(file, out_of_time)
             elif is_parquet(file):
                 total += count_rows(file)  # the row count is in the file's footer
@@ -87,7 +87,7 @@ def _count_rows(file: Path, out_of_time: Callable[[], bool]) -> int:
             first = True
             while block := fh.read(_BLOCK):
                 if first:
-                    block, first = block.removeprefix(b"\xef\xbb\xbf"), False
+                    block, first = block.removeprefix(_BOM), False
                 lines = block.split(b"\n")
                 for i, line in enumerate(lines[:-1]):
                     rows += bool(line.strip()) or (i == 0 and open_line)

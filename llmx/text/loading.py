@@ -29,6 +29,7 @@ DEFAULT_MAX_BYTES = 20_000_000
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _SNIFF = 8192  # bytes looked at to tell binary from text
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte-order mark
 
 
 class DecodeError(ValueError):
@@ -100,9 +101,9 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str, list[str]]:
             raise DecodeError(name, "has a UTF-16 byte-order mark but is not UTF-16") from exc
     if _looks_binary(data):
         raise DecodeError(name, "looks like a binary file (NUL or control bytes), not text")
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_BOM):
         try:
-            return data[3:].decode("utf-8"), "utf-8-sig", []
+            return data.removeprefix(_BOM).decode("utf-8"), "utf-8-sig", []
         except UnicodeDecodeError:
             pass  # a stray BOM on non-UTF-8 bytes: fall through to the legacy codecs
     else:
@@ -305,8 +306,8 @@ def _jsonl_rows(
     rows = 0
     for lineno, raw in enumerate(lines, start=first):
         source = f"{name}:{lineno}"
-        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
+        if lineno == 1:
+            raw = raw.removeprefix(_BOM)
         if not raw.strip():
             continue
         rows += 1
@@ -385,7 +386,6 @@ def _no_text(row: dict[str, Any], source: str, fields: Fields) -> LoadProblem:
 
 STDIN = "-"
 STDIN_SOURCE = "<stdin>"
-_BOM = b"\xef\xbb\xbf"
 
 
 def _first_char(head: bytes) -> bytes:
@@ -465,6 +465,10 @@ def is_jsonl(file: Path) -> bool:
     return file.suffix.lower() in JSONL_SUFFIXES
 
 
+def is_parquet(file: Path) -> bool:
+    return file.suffix.lower() in TABLE_SUFFIXES
+
+
 def load_documents(
     inputs: Iterable[str | Path],
     *,
@@ -500,7 +504,7 @@ def load_documents(
             yield from _load_stdin(stdin or sys.stdin.buffer, ids, max_bytes, fields)
         elif is_jsonl(entry[0]):
             yield from _load_jsonl(entry[0], ids, max_bytes, fields)
-        elif entry[0].suffix.lower() in TABLE_SUFFIXES:
+        elif is_parquet(entry[0]):
             from llmx.text.tables import load_parquet
 
             yield from load_parquet(entry[0], ids, max_bytes, fields)

@@ -16,7 +16,7 @@ from typing import Literal
 from llmx.core.documents import Document
 from llmx.core.results import DocResult
 from llmx.output import safe_text, text_hash
-from llmx.text.loading import load_documents
+from llmx.text.loading import is_jsonl, load_documents
 
 TextState = Literal["verified", "unverified", "changed", "missing"]
 """verified: the hash matches; unverified: the run has no hash to check (an old run);
@@ -72,7 +72,7 @@ class TextFinder:
                 docs, by_line = self._file(path)
                 if not docs:
                     continue
-                if path.suffix.lower() != ".jsonl" and len(docs) == 1:
+                if not is_jsonl(path) and len(docs) == 1:
                     return next(iter(docs.values()))
                 if result.doc_id in docs:
                     return docs[result.doc_id]

@@ -16,15 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from llmx.core.documents import Document, LoadProblem
-from llmx.text.loading import Fields, _Ids, _too_large, row_document
+from llmx.text.loading import TABLE_SUFFIXES, Fields, _Ids, _too_large, row_document
 
-PARQUET_SUFFIXES = frozenset({".parquet"})
+PARQUET_SUFFIXES = TABLE_SUFFIXES  # the loader's list, by the name the Ray plan imports
 _BATCH_ROWS = 256
 _NEEDS = "reading Parquet needs pyarrow: pip install 'llmx[tables]'"
-
-
-def is_parquet(file: Path) -> bool:
-    return file.suffix.lower() in PARQUET_SUFFIXES
 
 
 def count_rows(file: Path) -> int:
