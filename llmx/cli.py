@@ -87,7 +87,16 @@ app.add_typer(
 
 
 def main() -> None:
-    app(prog_name="llmx")
+    try:
+        app(prog_name="llmx")  # always ends in SystemExit (typer's standalone mode)
+    except SystemExit as done:
+        from llmx.offload import exit_now_if_workers_run
+
+        # Whatever the command and however it ended: an abandoned CPU worker must not be torn
+        # down by interpreter finalization (see llmx/offload.py).
+        code = done.code
+        exit_now_if_workers_run(code if isinstance(code, int) else 0 if code is None else 1)
+        raise
 
 
 if __name__ == "__main__":

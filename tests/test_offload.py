@@ -98,3 +98,26 @@ async def test_an_abandoned_worker_is_seen_until_it_ends() -> None:
     while workers_running() and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
     assert not workers_running()
+
+
+def test_every_cli_exit_skips_finalization_while_a_worker_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An error exit (here: an unknown task, exit 1) left interpreter finalization to tear the
+    # worker down inside native code (SIGABRT); only extract's normal exit skipped it.
+    from llmx import cli, offload
+
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, name=offload._WORKER, daemon=True)
+    worker.start()
+    exits: list[int] = []
+    monkeypatch.setattr(offload.os, "_exit", exits.append)
+    monkeypatch.setattr(sys, "argv", ["llmx", "extract", "--task", "no-such-task", "x.txt"])
+    try:
+        with pytest.raises(SystemExit) as raised:
+            cli.main()
+    finally:
+        release.set()
+        worker.join()
+    assert raised.value.code == 1
+    assert exits == [1]

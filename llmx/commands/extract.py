@@ -242,10 +242,7 @@ def command(
     except StorageError as exc:
         err.print(f"llmx: {exc}", highlight=False, markup=False)
         raise typer.Exit(EXIT_STORAGE) from None
-    from llmx.offload import exit_now_if_workers_run
-
-    exit_now_if_workers_run(code)  # an abandoned worker must not be torn down by finalization
-    raise typer.Exit(code)
+    raise typer.Exit(code)  # llmx.cli.main skips finalization if an abandoned worker still runs
 
 
 async def _run(
